@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole suite: typecheck (type tests included), lint, the TypeScript tests, the Python bridge tests.
+# Tests that concern Dask start real clusters; see test/dask/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s globstar nullglob
+
+echo "== typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "== build"
+npx tsc -p tsconfig.build.json
+echo "== lint"
+npx eslint .
+echo "== TypeScript tests"
+export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
+node --import tsx --test --test-concurrency=1 test/**/*.test.ts
+echo "== Python tests"
+.venv/bin/python -m pytest python/tests -q -p no:cacheprovider

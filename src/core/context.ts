@@ -1,0 +1,131 @@
+/**
+ * Run context through AsyncLocalStorage, so `getRunLogger()` and `getRunContext()` work at any depth of a flow or
+ * task. The storage lives on globalThis: a worker's sidecar may load daskflow twice (its own copy and the user's),
+ * and both must see one context.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { MissingContextError } from "./errors.ts";
+import { type LogLevel, type LogSink, type RunLogger, LEVELS, consoleSink, loggingThreshold, makeLogger } from "./logger.ts";
+import type { Cancellation } from "./cancellation.ts";
+import type { TaskFuture } from "./future.ts";
+import type { TaskRunner, Annotations } from "../runners/task-runner.ts";
+
+export interface FlowRunInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly flowName: string;
+  readonly parameters: readonly unknown[];
+}
+
+export class TaskRunInfo {
+  /** 1 on the first attempt, 2 on the first retry, ... */
+  runCount = 0;
+  /** @internal Set by the engine for the current attempt. */
+  cancellation: Cancellation | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly taskName: string,
+    readonly tags: readonly string[],
+  ) {}
+
+  /** Aborted when the run is cancelled or its attempt times out; cooperative tasks can stop early. */
+  get signal(): AbortSignal | undefined {
+    return this.cancellation?.signal;
+  }
+}
+
+/** What the engine keeps per scope. */
+export interface RunScope {
+  flowRun?: FlowRunInfo;
+  taskRun?: TaskRunInfo;
+  /** Where submits in this scope go. */
+  runner?: TaskRunner;
+  /** Futures created in the flow run, awaited before it ends. */
+  futures?: Set<TaskFuture<unknown>>;
+  sink: LogSink;
+  /** Logging threshold, read from DASKFLOW_LOGGING_LEVEL once per flow run. */
+  threshold: number;
+  /** Set inside a Dask worker's sidecar: the scheduler that nested submits reuse. */
+  schedulerAddress?: string;
+}
+
+interface Stores {
+  runs: AsyncLocalStorage<RunScope>;
+  annotations: AsyncLocalStorage<Annotations>;
+}
+
+const KEY = Symbol.for("daskflow.context");
+const g = globalThis as unknown as Record<symbol, Stores | undefined>;
+const stores: Stores = (g[KEY] ??= { runs: new AsyncLocalStorage(), annotations: new AsyncLocalStorage() });
+
+export function currentScope(): RunScope | undefined {
+  return stores.runs.getStore();
+}
+
+export function runInScope<T>(scope: RunScope, fn: () => T): T {
+  return stores.runs.run(scope, fn);
+}
+
+export function currentAnnotations(): Annotations {
+  return stores.annotations.getStore() ?? {};
+}
+
+/** Merges `annotations` over the ambient ones for everything `fn` submits, sync or async. */
+export function withAnnotations<T>(annotations: Annotations, fn: () => T): T {
+  const outer = currentAnnotations();
+  const merged: Annotations = { ...outer, ...annotations };
+  if (outer.resources && annotations.resources) merged.resources = { ...outer.resources, ...annotations.resources };
+  return stores.annotations.run(merged, fn);
+}
+
+export function runLabel(scope: RunScope): string {
+  if (scope.taskRun) return `Task run '${scope.taskRun.name}'`;
+  if (scope.flowRun) return `Flow run '${scope.flowRun.name}'`;
+  return "";
+}
+
+export function scopeLogger(scope: RunScope): RunLogger {
+  return makeLogger(() => runLabel(scope), scope.sink, scope.threshold);
+}
+
+/** Logs one record for the scope's run without building a logger (the engine's per-task messages). */
+export function scopeLog(scope: RunScope, level: LogLevel, message: string): void {
+  if (LEVELS[level] < scope.threshold) return;
+  scope.sink({ level, message, run: runLabel(scope), timestamp: Date.now() });
+}
+
+/** The scope of code outside any run (direct task calls, library messages). */
+export function rootScope(): RunScope {
+  return { sink: consoleSink, threshold: loggingThreshold() };
+}
+
+/** A logger for the current flow or task run; its records carry the run's name. */
+export function getRunLogger(): RunLogger {
+  const scope = currentScope();
+  if (!scope || (!scope.flowRun && !scope.taskRun)) {
+    throw new MissingContextError("getRunLogger() was called outside a flow or task run. Call it inside a flow or task function.");
+  }
+  return scopeLogger(scope);
+}
+
+export interface RunContext {
+  readonly flowRun?: FlowRunInfo;
+  readonly taskRun?: TaskRunInfo;
+  readonly taskRunner?: TaskRunner;
+}
+
+/** The current flow run and task run (whichever apply), wherever the task runs. */
+export function getRunContext(): RunContext {
+  const scope = currentScope();
+  if (!scope || (!scope.flowRun && !scope.taskRun)) {
+    throw new MissingContextError("getRunContext() was called outside a flow or task run. Call it inside a flow or task function.");
+  }
+  const ctx: { flowRun?: FlowRunInfo; taskRun?: TaskRunInfo; taskRunner?: TaskRunner } = {};
+  if (scope.flowRun) ctx.flowRun = scope.flowRun;
+  if (scope.taskRun) ctx.taskRun = scope.taskRun;
+  if (scope.runner) ctx.taskRunner = scope.runner;
+  return ctx;
+}
+

@@ -1,0 +1,149 @@
+/**
+ * The task engine: one task run from first attempt to final state, with retries, retry delays and jitter, and
+ * per-attempt timeouts. It runs where the task runs: in the flow process for in-process runners, inside the
+ * worker's sidecar for Dask (as Prefect runs its engine inside the Dask task).
+ */
+import { type RunScope, type TaskRunInfo, runInScope, scopeLog } from "./context.ts";
+import { Cancellation } from "./cancellation.ts";
+import { TaskTimeoutError } from "./errors.ts";
+import {
+  type State,
+  AwaitingRetry,
+  Cancelled,
+  Completed,
+  Failed,
+  Retrying,
+  Running,
+  formatState,
+} from "./state.ts";
+import type { TaskDefinition } from "./task-definition.ts";
+import type { TaskOptions } from "./options.ts";
+
+export interface EngineScope extends Omit<RunScope, "taskRun"> {
+  /** Every transition, the final one included. */
+  onState(state: State<unknown>): void;
+  /** Cancels the run from outside (future.cancel()). */
+  cancel?: Cancellation;
+  /** First attempt number; > 1 when a retry is resumed elsewhere (after a sidecar was recycled). */
+  startAttempt?: number;
+}
+
+/** Seconds to wait before retry number `retry` (1-based). */
+export function retryDelaySeconds(options: Readonly<TaskOptions>, retry: number): number {
+  const delays = options.retryDelaySeconds ?? 0;
+  const base = typeof delays === "number" ? delays : (delays[Math.min(retry, delays.length) - 1] ?? 0);
+  const jitter = options.retryJitterFactor ?? 0;
+  if (jitter === 0 || base === 0) return base;
+  return Math.max(0, base * (1 + jitter * (2 * Math.random() - 1)));
+}
+
+const sleep = (ms: number, cancel?: Cancellation) =>
+  new Promise<void>((resolve) => {
+    if (ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    const stopListening = cancel?.onAbort(done);
+    function done() {
+      clearTimeout(timer);
+      stopListening?.();
+      resolve();
+    }
+  });
+
+function call(def: TaskDefinition, args: readonly unknown[], scope: RunScope): unknown {
+  return runInScope(scope, () => (def.fn as (...a: readonly unknown[]) => unknown)(...args));
+}
+
+/** One attempt; rejects when it times out or the run is cancelled (the task's own code may go on: JS cannot be
+ * interrupted here; a Dask sidecar recycles itself for that). */
+function attempt(
+  def: TaskDefinition,
+  args: readonly unknown[],
+  scope: RunScope,
+  taskRun: TaskRunInfo,
+  cancel: Cancellation,
+): unknown {
+  const timeout = def.options.timeoutSeconds;
+  // Without a timeout nothing can interrupt the attempt, so no race is set up (a cancelled run's future is already
+  // final; what the task returns later is ignored).
+  if (timeout === undefined) return call(def, args, scope);
+  return withTimeout(def, args, scope, taskRun, cancel, timeout);
+}
+
+async function withTimeout(
+  def: TaskDefinition,
+  args: readonly unknown[],
+  scope: RunScope,
+  taskRun: TaskRunInfo,
+  cancel: Cancellation,
+  timeout: number,
+): Promise<unknown> {
+  const attemptCancel = new Cancellation();
+  const stopOuter = cancel.onAbort((reason) => attemptCancel.abort(reason));
+  const timer = setTimeout(
+    () => attemptCancel.abort(new TaskTimeoutError(`Task run '${taskRun.name}' exceeded its timeout of ${timeout}s.`)),
+    timeout * 1000,
+  );
+  taskRun.cancellation = attemptCancel;
+  try {
+    const stopped = new Promise<never>((_, reject) => attemptCancel.onAbort(reject));
+    return await Promise.race([Promise.resolve().then(() => call(def, args, scope)), stopped]);
+  } finally {
+    clearTimeout(timer);
+    stopOuter();
+    taskRun.cancellation = cancel;
+  }
+}
+
+/** Runs a task to its final state. Never throws: failures become FAILED / CANCELLED states. */
+export async function runTask(
+  def: TaskDefinition,
+  args: readonly unknown[],
+  taskRun: TaskRunInfo,
+  engine: EngineScope,
+): Promise<State<unknown>> {
+  const scope: RunScope = { ...engine, taskRun };
+  const cancel = engine.cancel ?? new Cancellation();
+  taskRun.cancellation = cancel;
+  const retries = def.options.retries ?? 0;
+  let final: State<unknown>;
+  for (let run = engine.startAttempt ?? 1; ; run++) {
+    taskRun.runCount = run;
+    if (cancel.aborted) {
+      final = Cancelled({ message: cancel.reason?.message });
+      break;
+    }
+    if (run > 1) {
+      const delay = retryDelaySeconds(def.options, run - 1);
+      if (delay > 0) {
+        engine.onState(AwaitingRetry({ message: `Retry ${run - 1}/${retries} in ${delay.toFixed(2)}s` }));
+        await sleep(delay * 1000, cancel);
+      }
+      engine.onState(Retrying({ message: `Attempt ${run} of ${retries + 1}` }));
+    } else {
+      engine.onState(Running());
+    }
+    try {
+      let value = attempt(def, args, scope, taskRun, cancel);
+      if (value instanceof Promise) value = await value;
+      final = Completed(value);
+      break;
+    } catch (raw) {
+      const error = raw instanceof Error ? raw : new Error(String(raw));
+      if (cancel.aborted) {
+        final = Cancelled({ message: error.message });
+        break;
+      }
+      if (run <= retries) {
+        scopeLog(scope, "warning", `Attempt ${run} failed with ${error.name}: ${error.message} - retry ${run}/${retries} follows.`);
+        continue;
+      }
+      scopeLog(scope, "error", `Encountered exception during execution:\n${error.stack ?? `${error.name}: ${error.message}`}`);
+      const timedOut = error instanceof TaskTimeoutError;
+      final = Failed(error, { name: timedOut ? "TimedOut" : "Failed", message: `Task run encountered an exception ${error.name}: ${error.message}` });
+      break;
+    }
+  }
+  engine.onState(final);
+  scopeLog(scope, "info", `Finished in state ${formatState(final)}`);
+  return final;
+}

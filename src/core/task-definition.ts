@@ -1,0 +1,60 @@
+/**
+ * A task's definition and the registry that lets a Dask worker find it again. A task is identified by the module
+ * that defined it and its position among that module's task definitions, which is the same in every process that
+ * imports the module.
+ */
+import type { TaskOptions } from "./options.ts";
+
+export interface TaskDefinition {
+  /** `${moduleUrl}#${ordinal}`, or `anonymous#n` when defined outside a file module. */
+  readonly id: string;
+  readonly name: string;
+  readonly fn: (...args: never[]) => unknown;
+  readonly options: Readonly<TaskOptions>;
+  readonly moduleUrl: string | undefined;
+  readonly ordinal: number;
+}
+
+interface Registry {
+  byId: Map<string, TaskDefinition>;
+  perModule: Map<string, number>;
+  waiters: Map<string, Array<(def: TaskDefinition) => void>>;
+}
+
+const KEY = Symbol.for("daskflow.taskRegistry");
+const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+const registry: Registry = (g[KEY] ??= { byId: new Map(), perModule: new Map(), waiters: new Map() });
+
+/** Allocates the next id for a definition made in `moduleUrl`. */
+export function nextTaskId(moduleUrl: string | undefined): { id: string; ordinal: number } {
+  const module = moduleUrl ?? "anonymous";
+  const ordinal = registry.perModule.get(module) ?? 0;
+  registry.perModule.set(module, ordinal + 1);
+  return { id: `${module}#${ordinal}`, ordinal };
+}
+
+export function registerTask(def: TaskDefinition): void {
+  // Variants made with withOptions share the base id; the first definition is the one workers use.
+  if (registry.byId.has(def.id)) return;
+  registry.byId.set(def.id, def);
+  const waiting = registry.waiters.get(def.id);
+  if (waiting) {
+    registry.waiters.delete(def.id);
+    for (const resolve of waiting) resolve(def);
+  }
+}
+
+export function lookupTask(id: string): TaskDefinition | undefined {
+  return registry.byId.get(id);
+}
+
+/** Resolves once a task with this id is registered (a worker's import may still be evaluating). */
+export function whenTaskRegistered(id: string): Promise<TaskDefinition> {
+  const found = registry.byId.get(id);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const list = registry.waiters.get(id) ?? [];
+    list.push(resolve);
+    registry.waiters.set(id, list);
+  });
+}

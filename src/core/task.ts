@@ -1,0 +1,153 @@
+/**
+ * `task(fn)` / `task(options, fn)`: a callable task with `submit`, `map`, `with` and `withOptions`.
+ */
+import { definitionSite } from "./callsite.ts";
+import { type RunScope, TaskRunInfo, currentAnnotations, currentScope, rootScope } from "./context.ts";
+import { runTask } from "./engine.ts";
+import { DaskflowError, InvalidOptionError } from "./errors.ts";
+import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.ts";
+import { newRunId, taskRunName } from "./ids.ts";
+import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOptions } from "./options.ts";
+import { StateType, Scheduled } from "./state.ts";
+import { type TaskDefinition, nextTaskId, registerTask } from "./task-definition.ts";
+import type { FuturableArgs, MapArgs, Result } from "./types.ts";
+import { resolveFutures, collectUpstreams, notReadyFor } from "./upstream.ts";
+import { isAllowFailure, isUnmapped } from "./wrappers.ts";
+
+export interface TaskCall<A extends unknown[], R> {
+  /** Sends one run to the flow's task runner; returns its future at once. */
+  submit(this: void, ...args: FuturableArgs<A>): TaskFuture<Result<R>>;
+  /** One run per item of the iterable arguments; `unmapped(x)` and plain values go to every run. */
+  map(this: void, ...args: MapArgs<A>): TaskFuture<Result<R>>[];
+}
+
+export interface Task<A extends unknown[], R> extends TaskCall<A, R> {
+  /** Runs the task here, now, and returns its result (throws its error). */
+  (...args: FuturableArgs<A>): Promise<Result<R>>;
+  readonly taskName: string;
+  readonly options: Readonly<TaskOptions>;
+  /** @internal */
+  readonly definition: TaskDefinition;
+  /** Per-call options: `waitFor`, and for `map` `batchSize`. */
+  with(call: CallOptions): TaskCall<A, R>;
+  /** A variant of this task with some options replaced. */
+  withOptions(options: TaskOptions): Task<A, R>;
+}
+
+export function task<A extends unknown[], R>(fn: (...args: A) => R): Task<A, R>;
+export function task<A extends unknown[], R>(options: TaskOptions, fn: (...args: A) => R): Task<A, R>;
+export function task<A extends unknown[], R>(
+  optionsOrFn: TaskOptions | ((...args: A) => R),
+  maybeFn?: (...args: A) => R,
+): Task<A, R> {
+  const [rawOptions, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn];
+  if (typeof fn !== "function") {
+    throw new InvalidOptionError("task(): expected a function, as task(fn) or task(options, fn).");
+  }
+  const options = validateTaskOptions("task()", rawOptions);
+  const site = definitionSite("task");
+  const { id, ordinal } = nextTaskId(site.moduleUrl);
+  const name = options.name ?? (fn.name || site.variable || "task");
+  const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal };
+  registerTask(def);
+  return makeTask<A, R>(def);
+}
+
+function makeTask<A extends unknown[], R>(def: TaskDefinition): Task<A, R> {
+  const call = (...args: FuturableArgs<A>) => callDirect(def, args) as Promise<Result<R>>;
+  const bound = bindCalls<A, R>(def, {});
+  return Object.assign(call, {
+    taskName: def.name,
+    options: def.options,
+    definition: def,
+    submit: bound.submit,
+    map: bound.map,
+    with: (callOptions: CallOptions) => bindCalls<A, R>(def, validateCallOptions(`${def.name}.with()`, callOptions)),
+    withOptions: (options: TaskOptions) => {
+      const merged = { ...def.options, ...validateTaskOptions(`${def.name}.withOptions()`, options) };
+      return makeTask<A, R>({ ...def, name: merged.name ?? def.name, options: merged });
+    },
+  });
+}
+
+function newTaskRun(def: TaskDefinition): TaskRunInfo {
+  return new TaskRunInfo(newRunId(), taskRunName(def.name), def.name, def.options.tags ?? []);
+}
+
+/** `await t(x)`: the engine runs here; nested submits go to the enclosing flow's runner. */
+async function callDirect(def: TaskDefinition, args: readonly unknown[]): Promise<unknown> {
+  const outer: RunScope = currentScope() ?? rootScope();
+  const taskRun = newTaskRun(def);
+  const upstreams = collectUpstreams(args);
+  for (const { future, allowFailure } of upstreams) {
+    const state = await future.wait();
+    const notReady = notReadyFor(future.taskRunName, state, allowFailure);
+    if (notReady) throw stateError(notReady, taskRun.name);
+  }
+  const resolved = upstreams.length ? await resolveFutures([...args]) : args;
+  const final = await runTask(def, resolved, taskRun, { ...outer, onState: () => {} });
+  if (final.type !== StateType.COMPLETED) throw stateError(final, taskRun.name);
+  return final.data;
+}
+
+function bindCalls<A extends unknown[], R>(def: TaskDefinition, call: CallOptions): TaskCall<A, R> {
+  const submit = (...args: FuturableArgs<A>) => submitOne(def, args, call) as TaskFuture<Result<R>>;
+  const map = (...args: MapArgs<A>) => mapArgs(def.name, args).map((row) => submitOne(def, row, call)) as TaskFuture<Result<R>>[];
+  return { submit, map };
+}
+
+function submitOne(def: TaskDefinition, args: readonly unknown[], call: CallOptions): TaskFuture<unknown> {
+  const scope = currentScope();
+  const runner = scope?.runner;
+  if (!scope || !runner) {
+    throw new DaskflowError(
+      `${def.name}.submit() was called outside a flow run. Call it inside a flow function, or call the task directly with \`await ${def.name}(...)\`.`,
+    );
+  }
+  const taskRun = newTaskRun(def);
+  const future = new TaskFuture<unknown>(taskRun.id, taskRun.name, runner);
+  future[setFutureState](Scheduled());
+  runner.submit({
+    task: def,
+    args,
+    waitFor: call.waitFor ?? [],
+    annotations: currentAnnotations(),
+    taskRun,
+    flowRun: scope.flowRun,
+    future,
+  });
+  scope.futures?.add(future);
+  return future;
+}
+
+function isIterableArg(value: unknown): value is Iterable<unknown> {
+  if (value === null || value === undefined || typeof value === "string") return false;
+  if (isTaskFuture(value) || isAllowFailure(value) || isUnmapped(value)) return false;
+  return typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
+}
+
+/** Turns map arguments into one argument list per run. */
+export function mapArgs(taskName: string, args: readonly unknown[]): unknown[][] {
+  const columns = args.map((arg) => (isIterableArg(arg) ? [...arg] : undefined));
+  const lengths = columns.flatMap((c, i) => (c ? [[i, c.length] as const] : []));
+  if (lengths.length === 0) {
+    const future = args.some(isTaskFuture);
+    throw new InvalidOptionError(
+      `${taskName}.map(): no argument to map over. Pass at least one array (or other iterable)` +
+        (future ? "; a future is not mapped over: use `await future.result()` first, or wrap it in unmapped(...)" : "") +
+        "; wrap values meant for every run in unmapped(...).",
+    );
+  }
+  const n = lengths[0]![1];
+  if (lengths.some(([, len]) => len !== n)) {
+    const described = lengths.map(([i, len]) => `argument ${i + 1} has ${len}`).join(", ");
+    throw new InvalidOptionError(
+      `${taskName}.map(): the iterable arguments differ in length (${described}). Give them equal lengths, or wrap the ones meant for every run in unmapped(...).`,
+    );
+  }
+  const rows: unknown[][] = [];
+  for (let r = 0; r < n; r++) {
+    rows.push(args.map((arg, i) => (columns[i] ? columns[i][r] : isUnmapped(arg) ? arg.value : arg)));
+  }
+  return rows;
+}

@@ -1,0 +1,158 @@
+/**
+ * The bridge process seen from the flow process: a Python child running `python -m daskflow_bridge`, which drives
+ * the official `distributed.Client`. Requests carry ids kept in a map; when the child exits, every pending request
+ * is rejected and the owner is told, so no future waits forever.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { CrashedRunError, DaskflowError, type SerializedError, deserializeError } from "../core/errors.ts";
+import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrame } from "./protocol.ts";
+import { type PythonChoice, pythonEnv } from "./paths.ts";
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export interface BridgeHandlers {
+  message(message: Exclude<BridgeMessage, { op: "reply" }>): void;
+  /** The bridge exited; `error` says why when it was not asked to. */
+  exit(error: Error | undefined): void;
+  /** A line the bridge printed: on stdout that is what tasks print on local workers; on stderr Dask's own logs. */
+  output(line: string, stream: "stdout" | "stderr"): void;
+}
+
+export class BridgeError extends DaskflowError {
+  override name = "BridgeError";
+}
+
+export class Bridge {
+  readonly #child: ChildProcess;
+  readonly #input: Writable;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closing = false;
+  #exited: Promise<void>;
+  #stderrTail: string[] = [];
+  readonly #python: PythonChoice;
+
+  constructor(python: PythonChoice, handlers: BridgeHandlers) {
+    this.#python = python;
+    this.#child = spawn(python.path, ["-m", "daskflow_bridge"], {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      env: pythonEnv(),
+    });
+    this.#input = this.#child.stdio[3] as Writable;
+    this.#input.on("error", () => {}); // EPIPE when the bridge died; the exit handler reports it
+    const output = this.#child.stdio[4] as Readable;
+    const decoder = new FrameDecoder<BridgeMessage>();
+    output.on("data", (chunk: Buffer) => {
+      for (const message of decoder.push(chunk)) {
+        if (message.op === "reply") this.#settle(message);
+        else handlers.message(message);
+      }
+    });
+    for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
+      let partial = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (text: string) => {
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) {
+          if (stream === this.#child.stderr) this.#stderrTail = [...this.#stderrTail.slice(-40), line];
+          handlers.output(line, stream === this.#child.stderr ? "stderr" : "stdout");
+        }
+      });
+    }
+    this.#exited = new Promise((resolve) => {
+      const finish = (error: Error | undefined) => {
+        for (const pending of this.#pending.values()) pending.reject(error ?? new BridgeError("The Dask bridge closed."));
+        this.#pending.clear();
+        handlers.exit(error);
+        resolve();
+      };
+      this.#child.once("error", (err) => finish(this.#spawnError(err)));
+      this.#child.once("exit", (code, signal) => {
+        if (this.#closing && code === 0) return finish(undefined);
+        finish(this.#exitError(code, signal));
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  #spawnError(err: NodeJS.ErrnoException): Error {
+    if (err.code === "ENOENT") {
+      return new BridgeError(
+        `Python interpreter '${this.#python.path}' (from ${this.#python.source}) was not found. Run \`npm run setup\` in the daskflow repository (or \`bash scripts/setup-python.sh\`) to create the Python environment, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.`,
+      );
+    }
+    return new BridgeError(`Cannot start the Dask bridge with '${this.#python.path}': ${err.message}`);
+  }
+
+  #exitError(code: number | null, signal: NodeJS.Signals | null): Error {
+    const tail = this.#stderrTail.join("\n");
+    if (/No module named '?(distributed|dask|msgpack|daskflow_bridge)/.test(tail)) {
+      const missing = /No module named '?([\w.]+)/.exec(tail)?.[1] ?? "distributed";
+      return new BridgeError(
+        `Python '${this.#python.path}' (from ${this.#python.source}) cannot import '${missing}'. Run \`bash scripts/setup-python.sh\` (or \`npm test\` / \`npm start\`, which run it) to create the repo-local environment with the pinned Dask, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.`,
+      );
+    }
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    return new CrashedRunError(`The Dask bridge process ${how}.${tail ? `\nLast output:\n${tail.split("\n").slice(-8).join("\n")}` : ""}`);
+  }
+
+  #settle(message: Extract<BridgeMessage, { op: "reply" }>): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(remoteError(message.error));
+  }
+
+  /** A request with a reply. */
+  request<T>(message: DistributiveOmit<Extract<BridgeRequest, { id: number }>, "id">): Promise<T> {
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
+        return reject(new BridgeError("The Dask bridge is not running."));
+      }
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#input.write(encodeFrame({ ...message, id }));
+    });
+  }
+
+  /** A one-way message (submit, release, cancel). */
+  send(message: Exclude<BridgeRequest, { id: number }>): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#input.write(encodeFrame(message));
+  }
+
+  /** Asks the bridge to tear down what it created and exit; kills it if it does not within `graceMs`. */
+  async close(graceMs = 60_000): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return this.#exited;
+    this.#closing = true;
+    const timer = setTimeout(() => this.kill(), graceMs);
+    try {
+      await this.request({ op: "close" }).catch(() => {});
+      await this.#exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the bridge now (its own EOF handling still closes a cluster it created). */
+  kill(signal: NodeJS.Signals = "SIGTERM"): void {
+    this.#closing = true;
+    this.#child.kill(signal);
+  }
+
+  exited(): Promise<void> {
+    return this.#exited;
+  }
+}
+
+export function remoteError(error: SerializedError): Error {
+  const err = deserializeError(error);
+  if (error.stack && !error.stack.includes("\n    at ")) err.stack = `${error.name}: ${error.message}\n(Python traceback)\n${error.stack}`;
+  return err;
+}

@@ -1,0 +1,87 @@
+/**
+ * DaskTaskRunner options, each the counterpart of a parameter of Prefect's DaskTaskRunner, validated in one place.
+ */
+import { InvalidOptionError } from "../core/errors.ts";
+import { validateOptions } from "../core/options.ts";
+
+/** A cluster the TypeScript side manages itself: the runner connects to `address` and calls `close()` at the end. */
+export interface DaskCluster {
+  readonly address: string | Promise<string>;
+  readonly dashboardLink?: string;
+  close(): Promise<void> | void;
+}
+
+/** Tells the runner to create a Python cluster class with keyword arguments (what a factory may return). */
+export interface PythonClusterSpec {
+  readonly pythonClass: string;
+  readonly kwargs?: Record<string, unknown>;
+}
+
+export type ClusterFactoryResult = DaskCluster | PythonClusterSpec | string;
+/** A (sync or async) function creating a cluster from `clusterKwargs`. */
+export type ClusterFactory = (kwargs: Record<string, unknown>) => ClusterFactoryResult | Promise<ClusterFactoryResult>;
+/** A TypeScript class whose instances are clusters. */
+export type ClusterConstructor = new (kwargs: Record<string, unknown>) => DaskCluster;
+
+export interface DaskTaskRunnerOptions {
+  /** Address of a running scheduler (`tcp://host:8786`, `tls://...`). The runner never shuts it down. */
+  address?: string;
+  /** Default "distributed.LocalCluster": a Python import path, a TypeScript class, or a factory function. */
+  clusterClass?: string | ClusterConstructor | ClusterFactory;
+  /** Keyword arguments for the cluster class (camelCase keys become snake_case). */
+  clusterKwargs?: Record<string, unknown>;
+  /** Arguments for `cluster.adapt(...)`, e.g. `{ minimum: 1, maximum: 10 }`; adaptive scaling only when given. */
+  adaptKwargs?: Record<string, unknown>;
+  /** Extra `distributed.Client` arguments. */
+  clientKwargs?: Record<string, unknown>;
+  /** Write Dask's HTML performance report for the run to this path. */
+  performanceReportPath?: string;
+  /** The Python interpreter that has `distributed`. */
+  python?: string;
+}
+
+const isObject = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : `must be an object of keyword arguments, got ${typeof v}`);
+const isString = (v: unknown) => (typeof v === "string" && v !== "" ? undefined : `must be a non-empty string`);
+
+/** `nWorkers` → `n_workers`; keys already in snake_case stay. Nested values are left as given. */
+export function toSnakeCase(kwargs: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(kwargs ?? {})) {
+    out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  }
+  return out;
+}
+
+export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRunnerOptions {
+  const where = "DaskTaskRunner";
+  validateOptions<DaskTaskRunnerOptions>(where, options, {
+    address: (v) => (typeof v === "string" && /^[a-z+]+:\/\/.+/.test(v) ? undefined : `must be a scheduler address such as "tcp://127.0.0.1:8786", got ${JSON.stringify(v)}`),
+    clusterClass: (v) =>
+      typeof v === "function" || (typeof v === "string" && /^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$/.test(v))
+        ? undefined
+        : `must be a Python import path such as "distributed.LocalCluster", a class or a factory function, got ${JSON.stringify(v)}`,
+    clusterKwargs: isObject,
+    adaptKwargs: isObject,
+    clientKwargs: isObject,
+    performanceReportPath: isString,
+    python: isString,
+  });
+  if (options.address !== undefined) {
+    const clash = (["clusterClass", "clusterKwargs", "adaptKwargs"] as const).filter((k) => options[k] !== undefined);
+    if (clash.length) {
+      throw new InvalidOptionError(
+        `${where}: 'address' connects to an existing cluster, so it cannot be combined with ${clash.map((k) => `'${k}'`).join(", ")}. Pass either 'address', or a cluster to create.`,
+      );
+    }
+  }
+  for (const key of ["clusterKwargs", "adaptKwargs", "clientKwargs"] as const) {
+    if (options[key] && "asynchronous" in options[key]) {
+      throw new InvalidOptionError(`${where}: option '${key}' must not set 'asynchronous': the runner manages it. Remove it.`);
+    }
+  }
+  return options;
+}
+
+export function isClassConstructor(fn: unknown): fn is ClusterConstructor {
+  return typeof fn === "function" && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}

@@ -1,0 +1,151 @@
+/**
+ * The framed MessagePack protocol between the flow process and the bridge, and between a Dask worker and its Node
+ * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/protocol.py. Frames: 4-byte big-endian
+ * length, then one MessagePack map with an `op`.
+ */
+import { Encoder, Decoder } from "@msgpack/msgpack";
+import type { SerializedError } from "../core/errors.ts";
+import type { StateRecord } from "../core/state.ts";
+
+export interface DaskAnnotations {
+  resources?: Record<string, number>;
+  priority?: number;
+  retries?: number;
+  workers?: string[];
+  allow_other_workers?: boolean;
+}
+
+export interface TaskMeta {
+  name: string;
+  task_run_id: string;
+  task_run_name: string;
+  retries: number;
+  timeout_seconds?: number;
+}
+
+export interface SubmitTask {
+  key: string;
+  spec: Uint8Array;
+  args: Uint8Array;
+  deps: string[];
+  annotations: DaskAnnotations;
+  meta: TaskMeta;
+}
+
+export interface SidecarSpec {
+  node: string;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface StartRequest {
+  address?: string;
+  cluster_class?: string;
+  cluster_kwargs: Record<string, unknown>;
+  adapt_kwargs?: Record<string, unknown>;
+  client_kwargs: Record<string, unknown>;
+  performance_report_path?: string;
+  topic: string;
+  sidecar: SidecarSpec;
+  plugin_name: string;
+}
+
+export interface StartReply {
+  scheduler_address: string;
+  dashboard_link: string | null;
+  created: boolean;
+  cluster_repr: string;
+  n_workers: number;
+}
+
+export interface WorkerInfo {
+  address: string;
+  nthreads: number;
+  resources: Record<string, number>;
+}
+
+/** flow process → bridge */
+export type BridgeRequest =
+  | ({ op: "start"; id: number } & StartRequest)
+  | { op: "submit"; tasks: SubmitTask[] }
+  | { op: "gather"; id: number; keys: string[] }
+  | { op: "release"; keys: string[] }
+  | { op: "cancel"; keys: string[] }
+  | { op: "workers"; id: number }
+  | { op: "close"; id: number };
+
+/** A worker event on the run's topic. */
+export type WorkerEvent =
+  | { kind: "state"; key: string; task_run_id: string; state: StateRecord }
+  | {
+      kind: "log";
+      key: string;
+      task_run_id: string;
+      task_run_name: string;
+      /** The record's run label when it is not the task run itself (a flow called inside the task). */
+      run?: string;
+      level: string;
+      message: string;
+      timestamp: number;
+      worker?: string;
+    };
+
+/** bridge → flow process */
+export type BridgeMessage =
+  | { op: "reply"; id: number; ok: true; value: unknown }
+  | { op: "reply"; id: number; ok: false; error: SerializedError }
+  | { op: "done"; key: string; status: "finished" | "error" | "cancelled"; error?: SerializedError }
+  | { op: "event"; data: WorkerEvent }
+  | { op: "log"; level: "debug" | "info" | "warning" | "error"; message: string };
+
+/** worker (run_task) → sidecar */
+export type SidecarRequest =
+  | {
+      op: "run";
+      key: string;
+      spec: Uint8Array;
+      args: Uint8Array;
+      deps: Uint8Array[];
+      meta: TaskMeta;
+      context: { topic: string; scheduler_address: string; worker_address: string };
+      attempt: number;
+    }
+  | { op: "timeout-envelope"; meta: TaskMeta; attempt: number }
+  | { op: "crash-envelope"; meta: TaskMeta; reason: string };
+
+/** sidecar → worker */
+export type SidecarMessage =
+  | { op: "ready"; pid: number }
+  | { op: "event"; data: WorkerEvent }
+  | { op: "done"; envelope: Uint8Array; state: StateRecord };
+
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder();
+
+export function encodeFrame(message: object): Buffer {
+  const body = encoder.encode(message);
+  const frame = Buffer.allocUnsafe(4 + body.byteLength);
+  frame.writeUInt32BE(body.byteLength, 0);
+  frame.set(body, 4);
+  return frame;
+}
+
+/** Incremental frame decoder: push chunks, get whole messages. */
+export class FrameDecoder<T> {
+  #buffer: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): T[] {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    const out: T[] = [];
+    let offset = 0;
+    while (this.#buffer.length - offset >= 4) {
+      const size = this.#buffer.readUInt32BE(offset);
+      if (this.#buffer.length - offset - 4 < size) break;
+      out.push(decoder.decode(this.#buffer.subarray(offset + 4, offset + 4 + size)) as T);
+      offset += 4 + size;
+    }
+    this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
+    return out;
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * DaskTaskRunner: sends task runs to a Dask cluster through the bridge process. The cluster is created (or
+ * connected to) lazily on the first submit; submits made in one tick go to the scheduler together; task states and
+ * logs come back live as worker events; results stay on the cluster until someone asks for them.
+ */
+import { randomUUID } from "node:crypto";
+import { type RunScope, currentScope, rootScope } from "../core/context.ts";
+import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
+import { type TaskFuture, setFutureState } from "../core/future.ts";
+import type { LogLevel, LogRecord } from "../core/logger.ts";
+import { decodeEnvelope, recordToState } from "../core/serialization.ts";
+import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
+import { notReadyFor } from "../core/upstream.ts";
+import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
+import { Bridge } from "./bridge.ts";
+import { encodeSubmission } from "./encode.ts";
+import {
+  type DaskCluster,
+  type DaskTaskRunnerOptions,
+  isClassConstructor,
+  toSnakeCase,
+  validateDaskOptions,
+} from "./options.ts";
+import { choosePython, sidecarCommand } from "./paths.ts";
+import type { BridgeMessage, StartReply, StartRequest, SubmitTask, WorkerEvent, WorkerInfo } from "./protocol.ts";
+
+interface Run {
+  future: TaskFuture<unknown>;
+  name: string;
+  upstreams: TaskFuture<unknown>[];
+  /** Fallback for a finished Dask task whose final state event has not arrived. */
+  fallback?: NodeJS.Timeout;
+}
+
+/** How long a finished task's final state event may lag its Dask completion before the envelope is fetched. */
+const FINAL_EVENT_GRACE_MS = 1500;
+
+export class DaskTaskRunner implements TaskRunner {
+  readonly name = "DaskTaskRunner";
+  readonly options: Readonly<DaskTaskRunnerOptions>;
+  #bridge: Bridge | undefined;
+  #started: Promise<StartReply> | undefined;
+  #info: StartReply | undefined;
+  #tsCluster: DaskCluster | undefined;
+  #scope: RunScope | undefined;
+  #runs = new Map<string, Run>();
+  #keys = new Map<TaskFuture<unknown>, string>();
+  #batch: SubmitTask[] = [];
+  #flushing = false;
+  #gathers = new Map<string, Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>>();
+  #gatherScheduled = false;
+  #crash: Error | undefined;
+  #closed = false;
+  #resourcesChecked = new Set<string>();
+  readonly #id = randomUUID().slice(0, 8);
+
+  constructor(options: DaskTaskRunnerOptions = {}) {
+    this.options = Object.freeze(validateDaskOptions({ ...options }));
+  }
+
+  /** Set when the bridge or cluster failed: the flow run ends CRASHED. */
+  get crashed(): Error | undefined {
+    return this.#crash;
+  }
+
+  /** The scheduler's address and dashboard link, once the cluster is up. */
+  get cluster(): StartReply | undefined {
+    return this.#info;
+  }
+
+  duplicate(): DaskTaskRunner {
+    return new DaskTaskRunner(this.options);
+  }
+
+  equals(other: unknown): boolean {
+    if (!(other instanceof DaskTaskRunner)) return false;
+    const a = this.options as Record<string, unknown>;
+    const b = other.options as Record<string, unknown>;
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].every((k) => a[k] === b[k] || JSON.stringify(a[k]) === JSON.stringify(b[k]));
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  submit(s: TaskSubmission): void {
+    if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down; submit from a new flow run.");
+    const key = `${s.task.name}-${s.taskRun.id}`;
+    const { task, upstreams } = encodeSubmission(s, key, (f) => this.#keys.get(f));
+    this.#scope ??= currentScope() ?? rootScope();
+    this.#runs.set(key, { future: s.future, name: s.taskRun.name, upstreams });
+    this.#keys.set(s.future, key);
+    if (this.#crash) {
+      s.future[setFutureState](Crashed(this.#crash));
+      return;
+    }
+    this.#batch.push(task);
+    this.#checkResources(task);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => void this.#flush());
+    }
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      await this.#ensureStarted();
+    } catch {
+      // #ensureStarted marked every run CRASHED with the reason
+    } finally {
+      this.#flushing = false;
+    }
+    const tasks = this.#batch;
+    this.#batch = [];
+    if (tasks.length && this.#bridge && !this.#crash) this.#bridge.send({ op: "submit", tasks });
+  }
+
+  #ensureStarted(): Promise<StartReply> {
+    this.#started ??= this.#start().then(
+      (info) => (this.#info = info),
+      (error: Error) => {
+        this.#fail(error);
+        throw error;
+      },
+    );
+    return this.#started;
+  }
+
+  async #start(): Promise<StartReply> {
+    const scope = this.#scope ?? rootScope();
+    const bridge = new Bridge(choosePython(this.options.python), {
+      message: (m) => this.#onMessage(m),
+      exit: (error) => {
+        if (error && !this.#closed) this.#fail(error);
+      },
+      output: (line, stream) => this.#onOutput(line, stream),
+    });
+    this.#bridge = bridge;
+    const { node, argv } = sidecarCommand();
+    const env: Record<string, string> = {};
+    if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
+    const request: StartRequest = {
+      topic: `daskflow-run-${this.#id}`,
+      plugin_name: `daskflow-sidecars-${this.#id}`,
+      sidecar: { node, argv, cwd: process.cwd(), env },
+      cluster_kwargs: {},
+      client_kwargs: toSnakeCase(this.options.clientKwargs),
+    };
+    if (this.options.performanceReportPath) request.performance_report_path = this.options.performanceReportPath;
+    const address = this.options.address ?? scope.schedulerAddress;
+    if (address) request.address = address;
+    else await this.#describeCluster(request);
+    return bridge.request<StartReply>({ op: "start", ...request });
+  }
+
+  /** Fills the cluster part of the start request from clusterClass / clusterKwargs / adaptKwargs. */
+  async #describeCluster(request: StartRequest): Promise<void> {
+    const kwargs = toSnakeCase(this.options.clusterKwargs);
+    const cls = this.options.clusterClass;
+    if (this.options.adaptKwargs) request.adapt_kwargs = toSnakeCase(this.options.adaptKwargs);
+    if (cls === undefined || typeof cls === "string") {
+      request.cluster_class = cls ?? "distributed.LocalCluster";
+      request.cluster_kwargs = kwargs;
+      return;
+    }
+    const made = isClassConstructor(cls) ? new cls(kwargs) : await cls(kwargs);
+    if (typeof made === "string") {
+      if (made.includes("://")) request.address = made;
+      else {
+        request.cluster_class = made;
+        request.cluster_kwargs = kwargs;
+      }
+    } else if ("pythonClass" in made) {
+      request.cluster_class = made.pythonClass;
+      request.cluster_kwargs = toSnakeCase(made.kwargs ?? kwargs);
+    } else {
+      this.#tsCluster = made;
+      request.address = await made.address;
+      delete request.adapt_kwargs;
+    }
+    this.#log("info", request.address ? `Connecting to the cluster made by the clusterClass factory at ${request.address}` : `Creating a new Dask cluster with \`${request.cluster_class}\``);
+  }
+
+  // ---------------------------------------------------------------- messages from the bridge
+
+  #onMessage(m: Exclude<BridgeMessage, { op: "reply" }>): void {
+    switch (m.op) {
+      case "event":
+        return this.#onEvent(m.data);
+      case "done":
+        return this.#onDone(m.key, m.status, m.error);
+      case "log":
+        return this.#log(m.level, m.message);
+    }
+  }
+
+  #onEvent(event: WorkerEvent): void {
+    const run = this.#runs.get(event.key);
+    if (!run) return;
+    if (event.kind === "log") {
+      const level = (["debug", "info", "warning", "error", "critical"].includes(event.level) ? event.level : "info") as LogLevel;
+      const record: LogRecord = { level, message: event.message, run: event.run ?? `Task run '${event.task_run_name}'`, timestamp: event.timestamp };
+      if (event.worker) record.worker = event.worker;
+      const scope = this.#scope ?? rootScope();
+      scope.sink(record);
+      return;
+    }
+    this.#setState(event.key, run, recordToState(event.state));
+  }
+
+  #setState(key: string, run: Run, state: State<unknown>): void {
+    if (state.type === StateType.COMPLETED && !("data" in state)) {
+      state = { ...state, load: () => this.#gather(key).then((bytes) => decodeEnvelope(bytes).data) };
+    }
+    if (isFinal(state) && run.fallback) clearTimeout(run.fallback);
+    run.future[setFutureState](state);
+  }
+
+  #onDone(key: string, status: "finished" | "error" | "cancelled", error?: { name: string; message: string; stack?: string }): void {
+    const run = this.#runs.get(key);
+    if (!run || isFinal(run.future.state)) return;
+    if (status === "finished") {
+      // The final state event normally arrives within milliseconds; fetch the envelope only if it does not.
+      run.fallback = setTimeout(() => {
+        this.#gather(key).then(
+          (bytes) => {
+            const envelope = decodeEnvelope(bytes);
+            this.#setState(key, run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
+          },
+          (err: Error) => run.future[setFutureState](Crashed(err)),
+        );
+      }, FINAL_EVENT_GRACE_MS);
+      return;
+    }
+    if (status === "cancelled") {
+      run.future[setFutureState](Cancelled({ message: `Task run '${run.name}' was cancelled on the Dask cluster.` }));
+      return;
+    }
+    // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
+    for (const upstream of run.upstreams) {
+      const notReady = notReadyFor(upstream.taskRunName, upstream.state, false);
+      if (notReady && (isFinal(upstream.state) || isNotReady(upstream.state))) {
+        run.future[setFutureState](notReady);
+        return;
+      }
+    }
+    const reason = error ? `${error.name}: ${error.message}` : "the Dask task failed";
+    const crash = new CrashedRunError(`Task run '${run.name}' crashed on the Dask cluster: ${reason}`);
+    run.future[setFutureState](Crashed(crash, { message: crash.message }));
+  }
+
+  #onOutput(line: string, stream: "stdout" | "stderr"): void {
+    if (!line.trim()) return;
+    if (stream === "stdout") return this.#log("info", `[worker output] ${line}`);
+    const important = /Traceback|ERROR|CRITICAL|Error:/.test(line);
+    this.#log(important ? "warning" : "debug", `[dask] ${line}`);
+  }
+
+  #log(level: LogLevel | "warning", message: string): void {
+    const scope = this.#scope ?? rootScope();
+    const levels = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 } as const;
+    if (levels[level] < scope.threshold) return;
+    scope.sink({ level, message, run: "DaskTaskRunner", timestamp: Date.now() });
+  }
+
+  #fail(error: Error): void {
+    if (this.#crash) return;
+    this.#crash = error instanceof CrashedRunError || error.name === "BridgeError" ? error : new CrashedRunError(error.message, { cause: error });
+    if (error.stack && this.#crash !== error) this.#crash.stack = error.stack;
+    for (const run of this.#runs.values()) {
+      if (!isFinal(run.future.state)) run.future[setFutureState](Crashed(this.#crash));
+    }
+    for (const waiters of this.#gathers.values()) for (const w of waiters) w.reject(this.#crash);
+    this.#gathers.clear();
+  }
+
+  // ---------------------------------------------------------------- results, cancel, resources
+
+  #gather(key: string): Promise<Uint8Array> {
+    if (this.#crash) return Promise.reject(this.#crash);
+    return new Promise((resolve, reject) => {
+      const list = this.#gathers.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.#gathers.set(key, list);
+      if (!this.#gatherScheduled) {
+        this.#gatherScheduled = true;
+        setImmediate(() => void this.#flushGathers());
+      }
+    });
+  }
+
+  async #flushGathers(): Promise<void> {
+    this.#gatherScheduled = false;
+    const batch = this.#gathers;
+    this.#gathers = new Map();
+    const keys = [...batch.keys()];
+    try {
+      const values = await this.#bridge!.request<Uint8Array[]>({ op: "gather", keys });
+      keys.forEach((k, i) => batch.get(k)!.forEach((w) => w.resolve(values[i]!)));
+    } catch (error) {
+      for (const waiters of batch.values()) for (const w of waiters) w.reject(error as Error);
+    }
+  }
+
+  cancel(future: TaskFuture<unknown>): boolean {
+    const key = this.#keys.get(future);
+    if (!key || isFinal(future.state)) return false;
+    this.#bridge?.send({ op: "cancel", keys: [key] });
+    future[setFutureState](Cancelled({ message: new CancelledRunError(`Task run '${future.taskRunName}' was cancelled.`).message }));
+    return true;
+  }
+
+  /** Warns once per resource name when no worker offers it (the task would wait for such a worker forever). */
+  #checkResources(task: SubmitTask): void {
+    const wanted = Object.keys(task.annotations.resources ?? {}).filter((r) => !this.#resourcesChecked.has(r));
+    if (wanted.length === 0) return;
+    for (const r of wanted) this.#resourcesChecked.add(r);
+    void this.#ensureStarted()
+      .then(() => this.#bridge!.request<WorkerInfo[]>({ op: "workers" }))
+      .then((workers) => {
+        for (const resource of wanted) {
+          if (workers.some((w) => (w.resources[resource] ?? 0) >= (task.annotations.resources?.[resource] ?? 0))) continue;
+          const offered = [...new Set(workers.flatMap((w) => Object.keys(w.resources)))];
+          this.#log(
+            "warning",
+            `No worker of the Dask cluster offers the resource '${resource}' (${task.annotations.resources?.[resource]} wanted by task run '${task.meta.task_run_name}'); ` +
+              `such tasks wait until a worker with it joins. Workers offer: ${offered.length ? offered.join(", ") : "no resources"}. ` +
+              `Give workers resources with clusterKwargs: { resources: { ${resource}: 1 } } or \`dask worker --resources "${resource}=1"\`.`,
+          );
+        }
+      })
+      .catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const run of this.#runs.values()) clearTimeout(run.fallback);
+    const bridge = this.#bridge;
+    try {
+      if (bridge) {
+        await this.#started?.catch(() => {});
+        await bridge.close();
+      }
+    } finally {
+      await this.#tsCluster?.close();
+      this.#runs.clear();
+      this.#keys.clear();
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** Public API of "daskflow". */
+export { task, type Task, type TaskCall } from "./core/task.ts";
+export { flow, type Flow } from "./core/flow.ts";
+export { TaskFuture, type ResultOptions } from "./core/future.ts";
+export { wait, asCompleted, type DoneAndNotDone } from "./core/collections.ts";
+export { unmapped, allowFailure, type Unmapped, type AllowFailure } from "./core/wrappers.ts";
+export { getRunLogger, getRunContext, type RunContext, type FlowRunInfo, type TaskRunInfo } from "./core/context.ts";
+export type { RunLogger, LogLevel } from "./core/logger.ts";
+export { StateType, type State, isFinal, isNotReady, formatState } from "./core/state.ts";
+export type { TaskOptions, FlowOptions, CallOptions } from "./core/options.ts";
+export type { Futurable, FuturableArgs, MapArgs } from "./core/types.ts";
+export {
+  DaskflowError,
+  InvalidOptionError,
+  MissingContextError,
+  TaskTimeoutError,
+  WaitTimeoutError,
+  CancelledRunError,
+  CrashedRunError,
+  UpstreamTaskError,
+  SerializationError,
+  FlowRunError,
+  RemoteError,
+} from "./core/errors.ts";
+export { ConcurrentTaskRunner, type ConcurrentTaskRunnerOptions } from "./runners/concurrent.ts";
+export type { TaskRunner, TaskSubmission, Annotations } from "./runners/task-runner.ts";

@@ -1,0 +1,99 @@
+/**
+ * ConcurrentTaskRunner: runs submitted tasks in the flow process, concurrently on the event loop (the counterpart
+ * of Prefect's default thread-pool runner). `maxWorkers` bounds how many run at once.
+ */
+import { currentScope, rootScope, scopeLog } from "../core/context.ts";
+import { Cancellation } from "../core/cancellation.ts";
+import { runTask } from "../core/engine.ts";
+import { CancelledRunError } from "../core/errors.ts";
+import { type TaskFuture, setFutureState } from "../core/future.ts";
+import { validateOptions } from "../core/options.ts";
+import { Cancelled, formatState } from "../core/state.ts";
+import { collectUpstreams, notReadyFor, resolveFutures } from "../core/upstream.ts";
+import type { TaskRunner, TaskSubmission } from "./task-runner.ts";
+
+export interface ConcurrentTaskRunnerOptions {
+  /** Most task runs executing at once; default unbounded. */
+  maxWorkers?: number;
+}
+
+export class ConcurrentTaskRunner implements TaskRunner {
+  readonly name = "ConcurrentTaskRunner";
+  readonly options: Readonly<ConcurrentTaskRunnerOptions>;
+  #running = 0;
+  #waiting: Array<() => void> = [];
+  #cancels = new Map<TaskFuture<unknown>, Cancellation>();
+
+  constructor(options: ConcurrentTaskRunnerOptions = {}) {
+    this.options = validateOptions<ConcurrentTaskRunnerOptions>("ConcurrentTaskRunner", options, {
+      maxWorkers: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : `must be a whole number >= 1, got ${String(v)}`),
+    });
+  }
+
+  submit(submission: TaskSubmission): void {
+    const cancel = new Cancellation();
+    this.#cancels.set(submission.future, cancel);
+    void this.#run(submission, cancel);
+  }
+
+  async #run(s: TaskSubmission, cancel: Cancellation): Promise<void> {
+    const scope = currentScope() ?? rootScope();
+    const setState = (state: Parameters<TaskFuture<unknown>[typeof setFutureState]>[0]) => s.future[setFutureState](state);
+    const upstreams = collectUpstreams(s.args, s.waitFor);
+    try {
+      for (const { future, allowFailure } of upstreams) {
+        const notReady = notReadyFor(future.taskRunName, await future.wait(), allowFailure);
+        if (notReady) {
+          setState(notReady);
+          scopeLog({ ...scope, taskRun: s.taskRun }, "info", `Finished in state ${formatState(notReady)}`);
+          return;
+        }
+      }
+      const slot = this.#acquire();
+      if (slot) await slot;
+      try {
+        if (cancel.aborted) return;
+        const args = upstreams.length ? await resolveFutures([...s.args]) : s.args;
+        await runTask(s.task, args, s.taskRun, { ...scope, runner: this, onState: setState, cancel });
+      } finally {
+        this.#release();
+      }
+    } finally {
+      this.#cancels.delete(s.future);
+    }
+  }
+
+  /** Takes a slot; a promise only when all slots are busy. */
+  #acquire(): Promise<void> | undefined {
+    const max = this.options.maxWorkers;
+    if (max === undefined || this.#running < max) {
+      this.#running++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.#waiting.push(() => (this.#running++, resolve())));
+  }
+
+  #release(): void {
+    this.#running--;
+    this.#waiting.shift()?.();
+  }
+
+  cancel(future: TaskFuture<unknown>): boolean {
+    const cancel = this.#cancels.get(future);
+    if (!cancel) return false;
+    const message = `Task run '${future.taskRunName}' was cancelled.`;
+    future[setFutureState](Cancelled({ message }));
+    cancel.abort(new CancelledRunError(message));
+    return true;
+  }
+
+  async shutdown(): Promise<void> {}
+
+  duplicate(): ConcurrentTaskRunner {
+    return new ConcurrentTaskRunner(this.options);
+  }
+
+  equals(other: unknown): boolean {
+    return other instanceof ConcurrentTaskRunner && other.options.maxWorkers === this.options.maxWorkers;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Finding a task on a worker: import the module that defined it and wait for its definition to register. The
+ * import is not awaited to completion: a module that ends with `await myFlow()` never finishes importing on a
+ * worker (flow calls do not run there), but its tasks, defined above that line, are registered by then.
+ */
+import { DaskflowError } from "../core/errors.ts";
+import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
+import type { TaskSpec } from "../dask/encode.ts";
+
+const IMPORT_TIMEOUT_MS = 60_000;
+const imports = new Map<string, Promise<unknown>>();
+
+export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
+  const found = lookupTask(spec.id);
+  if (found) return withSpec(found, spec);
+  let importing = imports.get(spec.moduleUrl);
+  if (!importing) {
+    importing = import(spec.moduleUrl);
+    imports.set(spec.moduleUrl, importing);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const def = await Promise.race([
+      whenTaskRegistered(spec.id),
+      importing.then(() => {
+        const registered = lookupTask(spec.id);
+        if (registered) return registered;
+        throw new DaskflowError(
+          `Task '${spec.name}' (${spec.id}) was not found after importing ${spec.moduleUrl} on the worker. Define tasks with task(...) at the top level of a module, the same way in every process.`,
+        );
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new DaskflowError(`Task '${spec.name}' was not registered within ${IMPORT_TIMEOUT_MS / 1000}s of importing ${spec.moduleUrl} on the worker.`)),
+          IMPORT_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return withSpec(def, spec);
+  } catch (error) {
+    imports.delete(spec.moduleUrl);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A `withOptions` variant shares its base's id: the options sent with the run are the ones that apply. */
+function withSpec(def: TaskDefinition, spec: TaskSpec): TaskDefinition {
+  return { ...def, name: spec.name, options: spec.options };
+}

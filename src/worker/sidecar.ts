@@ -1,0 +1,40 @@
+/**
+ * The Node sidecar a Dask worker keeps warm (one per thread slot): it imports user modules, runs task engines and
+ * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/plugin.py).
+ */
+import { markWorkerProcess } from "../core/flow.ts";
+import { WorkerChannel } from "./channel.ts";
+import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
+import type { SidecarRequest } from "../dask/protocol.ts";
+
+markWorkerProcess();
+
+let queue: Promise<void> = Promise.resolve();
+const channel = new WorkerChannel(
+  (request: SidecarRequest) => {
+    // The worker sends one request at a time; chaining keeps that order if it ever does not.
+    queue = queue.then(() => dispatch(request)).catch((error: unknown) => {
+      process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
+    });
+  },
+  () => process.exit(0),
+);
+
+async function dispatch(request: SidecarRequest): Promise<void> {
+  const send = channel.send.bind(channel);
+  switch (request.op) {
+    case "run":
+      try {
+        return await handleRun(request, send);
+      } catch (error) {
+        // Never leave the worker waiting: a run that broke here still ends, FAILED with the reason.
+        return failRun(request, error as Error, send);
+      }
+    case "timeout-envelope":
+      return timeoutEnvelope(request, send);
+    case "crash-envelope":
+      return crashEnvelope(request, send);
+  }
+}
+
+channel.send({ op: "ready", pid: process.pid });

@@ -1,0 +1,53 @@
+/**
+ * Type tests: checked by `npm run typecheck` (part of `npm test`), never executed. Each `@ts-expect-error` line
+ * must be a compile error; if one compiles, tsc reports the unused directive and the suite fails.
+ */
+import { flow, task, unmapped, allowFailure, type TaskFuture, type State } from "../../src/index.ts";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_: T): void {}
+
+const add = task(async (x: number, y: number) => x + y);
+const greet = task((name: string, opts: { loud: boolean }) => (opts.loud ? name.toUpperCase() : name));
+
+export const typed = flow(async () => {
+  const a = add.submit(1, 2);
+  expectType<Equal<typeof a, TaskFuture<number>>>(true);
+  const b = add.submit(a, 3); // a future where a number is expected
+  const c = greet.submit("x", { loud: true });
+  expectType<Equal<typeof c, TaskFuture<string>>>(true);
+  const mapped = add.map([1, 2, 3], unmapped(b));
+  expectType<Equal<typeof mapped, TaskFuture<number>[]>>(true);
+  const direct = await add(1, 2);
+  expectType<Equal<typeof direct, number>>(true);
+  const state = await a.wait();
+  expectType<Equal<typeof state, State<number>>>(true);
+  const r: number = await b.result();
+  void [mapped, direct, state];
+  add.submit(allowFailure(a), 1);
+  greet.submit("y", { loud: b.state.type === "COMPLETED" });
+
+  // @ts-expect-error a string where a number is expected
+  add.submit("1", 2);
+  // @ts-expect-error a future of the wrong type
+  add.submit(c, 2);
+  // @ts-expect-error too few arguments
+  add.submit(1);
+  // @ts-expect-error the nested field has the wrong type
+  greet.submit("z", { loud: "yes" });
+  // @ts-expect-error map items of the wrong type
+  add.map(["a", "b"], unmapped(1));
+  // @ts-expect-error direct call with the wrong type
+  await add(1, "2");
+  return r;
+});
+
+const f = flow(async (n: number) => n * 2);
+export async function callers(): Promise<void> {
+  const n: number = await f(2);
+  const s: State<number> = await f.returnState(2);
+  // @ts-expect-error flows check their parameters too
+  await f("2");
+  void n;
+  void s;
+}
