@@ -96,7 +96,8 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     else state = Failed(error, { message: `Flow run encountered an exception. ${error.name}: ${error.message}` });
   }
   await settle(futures, log);
-  if (runner.crashed && state.type !== StateType.COMPLETED) state = Crashed(runner.crashed);
+  // The run's infrastructure failed under it: the run crashed, whatever its function made of that.
+  if (runner.crashed) state = Crashed(runner.crashed);
   try {
     await runner.shutdown();
   } catch (raw) {

@@ -68,6 +68,13 @@ export class DaskTaskRunner implements TaskRunner {
     return this.#info;
   }
 
+  /** The cluster's workers now (address, threads, resources); starts the cluster if it is not up yet. */
+  async workers(): Promise<WorkerInfo[]> {
+    if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down.");
+    await this.#ensureStarted();
+    return this.#bridge!.request<WorkerInfo[]>({ op: "workers" });
+  }
+
   duplicate(): DaskTaskRunner {
     return new DaskTaskRunner(this.options);
   }

@@ -1,0 +1,164 @@
+/**
+ * Real Dask processes for tests: `dask scheduler` and `dask worker` from the repo's .venv, bound to 127.0.0.1,
+ * and a look at the process table to prove nothing is left behind.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "..", "..");
+export const VENV_BIN = join(REPO, ".venv", "bin");
+const env = () => ({ ...process.env, PYTHONPATH: join(REPO, "python") });
+
+export interface TestCluster {
+  address: string;
+  workers: ChildProcess[];
+  scheduler: ChildProcess;
+  addWorker(options?: WorkerOptions): Promise<ChildProcess>;
+  stop(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  nthreads?: number;
+  resources?: string;
+  extra?: string[];
+}
+
+async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill(signal);
+  });
+}
+
+/** A scheduler plus `workers` worker processes; call stop() in an `after` hook. */
+export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv: Record<string, string> = {}): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "daskflow-test-"));
+  const schedulerFile = join(dir, "scheduler.json");
+  const scheduler = spawn(
+    join(VENV_BIN, "dask"),
+    ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile],
+    { env: { ...env(), ...schedulerEnv }, stdio: ["ignore", "ignore", "ignore"] },
+  );
+  const address = await waitFor("the scheduler file", () =>
+    existsSync(schedulerFile) ? (JSON.parse(readFileSync(schedulerFile, "utf8")) as { address: string }).address : undefined,
+  );
+  const started: ChildProcess[] = [];
+  const addWorker = async (options: WorkerOptions = {}) => {
+    const args = ["worker", address, "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny"];
+    if (options.resources) args.push("--resources", options.resources);
+    args.push(...(options.extra ?? []));
+    const worker = spawn(join(VENV_BIN, "dask"), args, { env: env(), stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    worker.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    await waitFor("a worker to register", () => (/Registered to/.test(log) ? true : undefined));
+    started.push(worker);
+    return worker;
+  };
+  for (const options of workers) await addWorker(options);
+  return {
+    address,
+    scheduler,
+    workers: started,
+    addWorker,
+    async stop() {
+      await Promise.all(started.map((w) => stopProcess(w)));
+      await stopProcess(scheduler);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Pids of all living descendants of `root` (default: this process), from /proc. */
+export function descendants(root = process.pid): Array<{ pid: number; cmd: string }> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+      if (state === "Z") continue;
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out: Array<{ pid: number; cmd: string }> = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      let cmd = "";
+      try {
+        cmd = readFileSync(`/proc/${child}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      } catch {
+        continue;
+      }
+      out.push({ pid: child, cmd });
+      walk(child);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Waits until no descendant of this process matches (bridges, Dask workers, sidecars); returns what is left. */
+export async function leftoverProcesses(pattern = /daskflow_bridge|distributed|sidecar|dask /, timeoutMs = 20_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = descendants().filter((p) => pattern.test(p.cmd));
+    if (left.length === 0 || Date.now() > deadline) return left.map((p) => `${p.pid} ${p.cmd}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Marks every process this test process starts from now on (they inherit the environment). */
+export function markProcesses(): string {
+  const mark = `daskflow-test-${process.pid}-${Math.random().toString(16).slice(2)}`;
+  process.env.DASKFLOW_TEST_MARK = mark;
+  return mark;
+}
+
+/** Living processes (other than this one) whose environment carries `mark`. */
+export function markedProcesses(mark: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "utf8").includes(`DASKFLOW_TEST_MARK=${mark}`)) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim()}`);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Waits until no marked process is left; returns those still alive at the deadline. */
+export async function waitForNoMarked(mark: string, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = markedProcesses(mark);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
