@@ -4,7 +4,7 @@ export { flow, type Flow } from "./core/flow.ts";
 export { TaskFuture, type ResultOptions } from "./core/future.ts";
 export { wait, asCompleted, type DoneAndNotDone } from "./core/collections.ts";
 export { unmapped, allowFailure, type Unmapped, type AllowFailure } from "./core/wrappers.ts";
-export { getRunLogger, getRunContext, type RunContext, type FlowRunInfo, type TaskRunInfo } from "./core/context.ts";
+export { getRunLogger, getRunContext, type RunContext, type FlowRunInfo, type TaskRunInfo, type DaskWorkerInfo } from "./core/context.ts";
 export type { RunLogger, LogLevel } from "./core/logger.ts";
 export { StateType, type State, isFinal, isNotReady, formatState } from "./core/state.ts";
 export type { TaskOptions, FlowOptions, CallOptions } from "./core/options.ts";

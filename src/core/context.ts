@@ -49,6 +49,8 @@ export interface RunScope {
   threshold: number;
   /** Set inside a Dask worker's sidecar: the scheduler that nested submits reuse. */
   schedulerAddress?: string;
+  /** Set inside a Dask worker's sidecar: where the task runs. */
+  worker?: DaskWorkerInfo;
 }
 
 interface Stores {
@@ -110,10 +112,18 @@ export function getRunLogger(): RunLogger {
   return scopeLogger(scope);
 }
 
+/** The Dask worker a task runs on. */
+export interface DaskWorkerInfo {
+  readonly address: string;
+  readonly schedulerAddress: string;
+}
+
 export interface RunContext {
   readonly flowRun?: FlowRunInfo;
   readonly taskRun?: TaskRunInfo;
   readonly taskRunner?: TaskRunner;
+  /** Inside a task on a Dask worker: that worker. */
+  readonly worker?: DaskWorkerInfo;
 }
 
 /** The current flow run and task run (whichever apply), wherever the task runs. */
@@ -122,7 +132,8 @@ export function getRunContext(): RunContext {
   if (!scope || (!scope.flowRun && !scope.taskRun)) {
     throw new MissingContextError("getRunContext() was called outside a flow or task run. Call it inside a flow or task function.");
   }
-  const ctx: { flowRun?: FlowRunInfo; taskRun?: TaskRunInfo; taskRunner?: TaskRunner } = {};
+  const ctx: { -readonly [K in keyof RunContext]: RunContext[K] } = {};
+  if (scope.worker) ctx.worker = scope.worker;
   if (scope.flowRun) ctx.flowRun = scope.flowRun;
   if (scope.taskRun) ctx.taskRun = scope.taskRun;
   if (scope.runner) ctx.taskRunner = scope.runner;

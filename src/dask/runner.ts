@@ -184,7 +184,6 @@ export class DaskTaskRunner implements TaskRunner {
       request.address = await made.address;
       delete request.adapt_kwargs;
     }
-    this.#log("info", request.address ? `Connecting to the cluster made by the clusterClass factory at ${request.address}` : `Creating a new Dask cluster with \`${request.cluster_class}\``);
   }
 
   // ---------------------------------------------------------------- messages from the bridge

@@ -75,6 +75,7 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
     runner: nested,
     futures,
     schedulerAddress: request.context.scheduler_address,
+    worker: { address: request.context.worker_address, schedulerAddress: request.context.scheduler_address },
   };
   const final = await runTask(def, args, taskRun, {
     ...scope,
