@@ -4,7 +4,7 @@
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
 import { deserialize, serialize } from "node:v8";
-import { SerializationError, type SerializedError, deserializeError, serializeError } from "./errors.ts";
+import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import type { State, StateRecord } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
 
@@ -44,7 +44,7 @@ export function describeUnserializable(value: unknown, root = "$"): string | und
         try {
           serialize(v);
         } catch {
-          const name = (v as object).constructor?.name ?? "object";
+          const name = (v).constructor?.name ?? "object";
           found = `${path} is a ${name}, which cannot be copied to another process; pass plain data instead`;
         }
         return false;
@@ -66,7 +66,7 @@ export function stateToRecord(state: State<unknown>): StateRecord {
 export function recordToState<R>(record: StateRecord, extra: Partial<State<R>> = {}): State<R> {
   const state: { -readonly [K in keyof State<R>]: State<R>[K] } = { type: record.type, name: record.name, timestamp: record.timestamp, ...extra };
   if (record.message !== undefined) state.message = record.message;
-  if (record.error) state.error = deserializeError(record.error as SerializedError);
+  if (record.error) state.error = deserializeError(record.error);
   return state;
 }
 

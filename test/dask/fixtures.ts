@@ -66,7 +66,7 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
     args.push(...(options.extra ?? []));
     const worker = spawn(join(VENV_BIN, "dask"), args, { env: env(), stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
-    worker.stderr!.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    worker.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
     await waitFor("a worker to register", () => (/Registered to/.test(log) ? true : undefined));
     started.push(worker);
     return worker;
