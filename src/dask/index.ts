@@ -9,3 +9,5 @@ export type {
   ClusterConstructor,
 } from "./options.ts";
 export { BridgeError } from "./bridge.ts";
+export { getDaskClient, DaskClient, DaskFuture } from "./client.ts";
+export type { WorkerInfo, StartReply as ClusterInfo } from "./protocol.ts";

@@ -49,6 +49,8 @@ export interface StartRequest {
   topic: string;
   sidecar: SidecarSpec;
   plugin_name: string;
+  /** For getDaskClient(): a plain client, no worker plugin, no event topic. */
+  client_only?: boolean;
 }
 
 export interface StartReply {
@@ -73,6 +75,8 @@ export type BridgeRequest =
   | { op: "release"; keys: string[] }
   | { op: "cancel"; keys: string[] }
   | { op: "workers"; id: number }
+  | { op: "call"; id: number; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
+  | { op: "compute"; id: number; expression: string }
   | { op: "close"; id: number };
 
 /** A worker event on the run's topic. */

@@ -68,6 +68,12 @@ export class DaskTaskRunner implements TaskRunner {
     return this.#info;
   }
 
+  /** The scheduler's address; starts the cluster if it is not up yet. */
+  async schedulerAddress(): Promise<string> {
+    if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down.");
+    return (await this.#ensureStarted()).scheduler_address;
+  }
+
   /** The cluster's workers now (address, threads, resources); starts the cluster if it is not up yet. */
   async workers(): Promise<WorkerInfo[]> {
     if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down.");

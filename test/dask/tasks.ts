@@ -3,6 +3,7 @@
  * a task (a test file would run its tests when imported).
  */
 import { getRunContext, getRunLogger, task } from "../../src/index.ts";
+import { getDaskClient } from "../../src/dask/index.ts";
 
 export const add = task(async (x: number, y: number) => x + y);
 
@@ -72,3 +73,9 @@ export const napMs = task(async (ms: number) => {
 });
 
 export const getFunction = task(() => 1);
+
+/** Uses getDaskClient() from inside a task on a worker. */
+export const usesClient = task(async () => {
+  await using client = await getDaskClient();
+  return { sum: await client.compute<number>("db.from_sequence([1, 2, 3]).sum()"), address: client.schedulerAddress };
+});
