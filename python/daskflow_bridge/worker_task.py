@@ -68,10 +68,10 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
                 if t.attempt < retries:
                     attempt = t.attempt + 1
                     continue
-                return _ask_envelope(pool, sc, {"op": OP_TIMEOUT_ENVELOPE, "meta": meta, "attempt": t.attempt})
+                return _ask_envelope(pool, sc, {"op": OP_TIMEOUT_ENVELOPE, "key": key, "meta": meta, "attempt": t.attempt}, log_event)
             except _Crashed as c:
                 sc = pool.replace(sc)
-                return _ask_envelope(pool, sc, {"op": OP_CRASH_ENVELOPE, "meta": meta, "reason": c.reason})
+                return _ask_envelope(pool, sc, {"op": OP_CRASH_ENVELOPE, "key": key, "meta": meta, "reason": c.reason}, log_event)
     except BaseException:
         if sc is not None:
             pool._discard(sc, kill=True)
@@ -191,7 +191,9 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
             if limit is not None and isinstance(data, dict) and data.get("kind") == "state":
                 st = (data.get("state") or {}).get("type")
                 if st == "RUNNING":
-                    if running_seen:
+                    if isinstance(data.get("attempt"), int):  # the sidecar's run count (1-based)
+                        current_attempt = data["attempt"] - 1
+                    elif running_seen:
                         current_attempt += 1
                     running_seen += 1
                     deadline = time.monotonic() + limit
@@ -201,6 +203,8 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
             env = msg.get("envelope")
             if not isinstance(env, (bytes, bytearray)):
                 raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
+            if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
+                log_event(msg["event"])
             return bytes(env)
         else:
             raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
@@ -211,7 +215,7 @@ def _wait_reason(sc: Sidecar) -> str:
     return sc.exit_reason()
 
 
-def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict) -> bytes:
+def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict, log_event=None) -> bytes:
     """Ask a fresh sidecar to build the TIMEOUT/CRASHED envelope (only it knows the envelope format)."""
     what = request["op"]
     try:
@@ -222,6 +226,8 @@ def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict) -> bytes:
             if msg is None:
                 raise SidecarError(f"Node sidecar did not answer {what!r} within {ENVELOPE_TIMEOUT:g} s")
             if msg.get("op") == OP_DONE and isinstance(msg.get("envelope"), (bytes, bytearray)):
+                if log_event is not None and msg.get("event") is not None:
+                    log_event(msg["event"])
                 return bytes(msg["envelope"])
             if msg.get("op") == OP_EVENT:
                 continue

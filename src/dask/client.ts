@@ -67,7 +67,7 @@ export class DaskClient implements AsyncDisposable {
   #track<T>(description: string, promise: Promise<T>): DaskFuture<T> {
     if (this.#closed) throw new DaskflowError("This Dask client is closed; get a new one with getDaskClient().");
     const future = new DaskFuture(description, promise);
-    this.#futures.add(future as DaskFuture<unknown>);
+    this.#futures.add(future);
     return future;
   }
 

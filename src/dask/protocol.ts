@@ -81,7 +81,16 @@ export type BridgeRequest =
 
 /** A worker event on the run's topic. */
 export type WorkerEvent =
-  | { kind: "state"; key: string; task_run_id: string; state: StateRecord }
+  | {
+      kind: "state";
+      key: string;
+      task_run_id: string;
+      state: StateRecord;
+      /** The run count when the state starts an attempt (the worker re-arms its hard timeout). */
+      attempt?: number;
+      /** A small result travels with its final state, saving a fetch; larger ones stay on the cluster. */
+      envelope?: Uint8Array;
+    }
   | {
       kind: "log";
       key: string;
@@ -115,14 +124,14 @@ export type SidecarRequest =
       context: { topic: string; scheduler_address: string; worker_address: string };
       attempt: number;
     }
-  | { op: "timeout-envelope"; meta: TaskMeta; attempt: number }
-  | { op: "crash-envelope"; meta: TaskMeta; reason: string };
+  | { op: "timeout-envelope"; key: string; meta: TaskMeta; attempt: number }
+  | { op: "crash-envelope"; key: string; meta: TaskMeta; reason: string };
 
 /** sidecar → worker */
 export type SidecarMessage =
   | { op: "ready"; pid: number }
   | { op: "event"; data: WorkerEvent }
-  | { op: "done"; envelope: Uint8Array; state: StateRecord };
+  | { op: "done"; envelope: Uint8Array; state: StateRecord; event?: WorkerEvent };
 
 const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();

@@ -216,7 +216,8 @@ export class DaskTaskRunner implements TaskRunner {
       scope.sink(record);
       return;
     }
-    this.#setState(event.key, run, recordToState(event.state));
+    const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
+    this.#setState(event.key, run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
   }
 
   #setState(key: string, run: Run, state: State<unknown>): void {

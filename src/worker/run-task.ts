@@ -10,17 +10,26 @@ import { loggingThreshold } from "../core/logger.ts";
 import { type Envelope, decodeEnvelope, decodeValue, encodeEnvelope, fillPlaceholders, stateToRecord } from "../core/serialization.ts";
 import type { TaskFuture } from "../core/future.ts";
 import type { ArgsPayload, TaskSpec } from "../dask/encode.ts";
-import type { SidecarMessage, SidecarRequest, TaskMeta } from "../dask/protocol.ts";
-import { DaskTaskRunner } from "../dask/runner.ts";
+import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
+import { NestedRunner } from "./nested-runner.ts";
 import { loadTask } from "./load-task.ts";
 
 type Send = (message: SidecarMessage) => void;
 type RunRequest = Extract<SidecarRequest, { op: "run" }>;
 
-function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>, sendEvent = true): void {
+/** Results up to this size travel with the final state event, so the flow process needs no fetch for them. */
+const INLINE_RESULT_BYTES = 16 * 1024;
+/** A RUNNING event is sent only for attempts that last longer than this: a quick task costs one event, not two. */
+const RUNNING_EVENT_DELAY_MS = 20;
+/** Read once per sidecar: the flow process passes its level in the sidecar's environment. */
+const threshold = loggingThreshold();
+
+function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
   const record = stateToRecord(state);
-  if (sendEvent) send({ op: "event", data: { kind: "state", key, task_run_id: meta.task_run_id, state: record } });
-  send({ op: "done", envelope: encodeEnvelope(state), state: record });
+  const envelope = encodeEnvelope(state);
+  const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
+  if (envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
+  send({ op: "done", envelope, state: record, event });
 }
 
 function upstreamError(envelope: Envelope, runName: string): Error {
@@ -53,7 +62,7 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
 
   const taskRun = new TaskRunInfo(meta.task_run_id, meta.task_run_name, spec.name, spec.options.tags ?? []);
   // Tasks that submit tasks reuse this worker's scheduler; the runner starts only if they do.
-  const nested = new DaskTaskRunner({ address: request.context.scheduler_address });
+  const nested = new NestedRunner(request.context.scheduler_address);
   const futures = new Set<TaskFuture<unknown>>();
   const scope: RunScope = {
     sink: (record) =>
@@ -71,19 +80,32 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
           worker: request.context.worker_address,
         },
       }),
-    threshold: loggingThreshold(),
+    threshold,
     runner: nested,
     futures,
     schedulerAddress: request.context.scheduler_address,
     worker: { address: request.context.worker_address, schedulerAddress: request.context.scheduler_address },
   };
+  let pendingRunning: NodeJS.Timeout | undefined;
+  const sendState = (state: State<unknown>) => {
+    const data: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: stateToRecord(state) };
+    if (state.type === StateType.RUNNING) data.attempt = taskRun.runCount;
+    send({ op: "event", data });
+  };
   const final = await runTask(def, args, taskRun, {
     ...scope,
     startAttempt: request.attempt + 1,
     onState: (state) => {
-      if (!isFinal(state)) send({ op: "event", data: { kind: "state", key, task_run_id: meta.task_run_id, state: stateToRecord(state) } });
+      clearTimeout(pendingRunning);
+      if (isFinal(state)) return; // sent with `done`
+      if (state.type === StateType.RUNNING && state.name === "Running") {
+        pendingRunning = setTimeout(() => sendState(state), RUNNING_EVENT_DELAY_MS);
+      } else {
+        sendState(state); // Retrying re-arms the worker's hard timeout at once; AwaitingRetry pauses it
+      }
     },
   });
+  clearTimeout(pendingRunning);
   await Promise.all([...futures].map((f) => f.wait()));
   await nested.shutdown();
   finish(send, key, meta, final);
@@ -98,13 +120,11 @@ export function timeoutEnvelope(request: Extract<SidecarRequest, { op: "timeout-
   const error = new TaskTimeoutError(
     `Task run '${request.meta.task_run_name}' exceeded its timeout of ${request.meta.timeout_seconds}s and did not yield; its sidecar was stopped and replaced.`,
   );
-  send({ op: "done", envelope: encodeEnvelope(Failed(error, { name: "TimedOut" })), state: stateToRecord(Failed(error, { name: "TimedOut" })) });
-  void request.attempt;
+  finish(send, request.key, request.meta, Failed(error, { name: "TimedOut" }));
 }
 
 /** After a sidecar died mid-task (process.exit, out of memory, a signal). */
 export function crashEnvelope(request: Extract<SidecarRequest, { op: "crash-envelope" }>, send: Send): void {
   const error = new CrashedRunError(`Task run '${request.meta.task_run_name}' crashed: its Node sidecar ${request.reason}.`);
-  const state = Crashed(error);
-  send({ op: "done", envelope: encodeEnvelope(state), state: stateToRecord(state) });
+  finish(send, request.key, request.meta, Crashed(error));
 }

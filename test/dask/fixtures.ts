@@ -53,7 +53,9 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
   const schedulerFile = join(dir, "scheduler.json");
   const scheduler = spawn(
     join(VENV_BIN, "dask"),
-    ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile],
+    // --idle-timeout / --death-timeout: should this test process be killed before its `after` hook, the cluster
+    // ends by itself instead of lingering.
+    ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile, "--idle-timeout", "300s"],
     { env: { ...env(), ...schedulerEnv }, stdio: ["ignore", "ignore", "ignore"] },
   );
   const address = await waitFor("the scheduler file", () =>
@@ -61,7 +63,7 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
   );
   const started: ChildProcess[] = [];
   const addWorker = async (options: WorkerOptions = {}) => {
-    const args = ["worker", address, "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny"];
+    const args = ["worker", address, "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny", "--death-timeout", "20s"];
     if (options.resources) args.push("--resources", options.resources);
     args.push(...(options.extra ?? []));
     const worker = spawn(join(VENV_BIN, "dask"), args, { env: env(), stdio: ["ignore", "ignore", "pipe"] });
@@ -153,11 +155,12 @@ export function markedProcesses(mark: string): string[] {
   return found;
 }
 
-/** Waits until no marked process is left; returns those still alive at the deadline. */
+/** Waits until no marked process is left (but the test's own `dask scheduler` / `dask worker` processes); returns
+ * those still alive at the deadline. */
 export async function waitForNoMarked(mark: string, timeoutMs = 30_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const left = markedProcesses(mark);
+    const left = markedProcesses(mark).filter((p) => !/dask (scheduler|worker)/.test(p));
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((r) => setTimeout(r, 250));
   }

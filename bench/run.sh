@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The benchmarks (`npm run bench` runs scripts/setup.sh, then this). Figures and how to read them: bench/README.md.
+#   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
+#   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  echo "bench: the repo-local Python environment is missing; run \`bash scripts/setup-python.sh\` (or \`npm run bench\`)." >&2
+  exit 1
+fi
+# Per-task INFO logs (state changes, worker logs) would otherwise dominate what is measured.
+export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
+
+echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $(node --version), $(.venv/bin/python --version), distributed $(.venv/bin/python -c 'import distributed; print(distributed.__version__)')"
+what="${1:-all}"
+if [ "$what" = all ] || [ "$what" = inprocess ]; then
+  npx tsx bench/inprocess.ts
+  echo
+fi
+if [ "$what" = all ] || [ "$what" = dask ]; then
+  npx tsx bench/dask.ts
+fi
