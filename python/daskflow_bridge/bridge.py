@@ -230,13 +230,15 @@ class Bridge:
                 raise BridgeConfigError("`start` needs a non-empty `plugin_name` string")
             if not isinstance(sidecar, dict) or not sidecar.get("node"):
                 raise BridgeConfigError("`start` needs `sidecar: {node, argv, cwd, env}`")
-            self.conn = await connect(req, self.log)
+            plugin = DaskflowWorkerPlugin(plugin_name, sidecar)
+            self.conn = await connect(req, self.log, worker_plugin=plugin)
             client = self.conn.client
             self.topic = topic
             self.plugin_name = plugin_name
             client.subscribe_topic(topic, self._on_event)
-            await client.register_plugin(DaskflowWorkerPlugin(plugin_name, sidecar), name=plugin_name)
-            self.plugin_registered = True
+            if not self.conn.plugin_preinstalled:  # a LocalCluster's workers got it at construction
+                await client.register_plugin(plugin, name=plugin_name)
+                self.plugin_registered = True
             if req.get("performance_report_path"):
                 from distributed import performance_report
 

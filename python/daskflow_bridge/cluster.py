@@ -28,6 +28,7 @@ class Connection:
     client: Client
     cluster: Any = None
     created: bool = False
+    plugin_preinstalled: bool = False
     closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -82,8 +83,12 @@ def _is_local_cluster(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, LocalCluster)
 
 
-async def connect(req: dict[str, Any], log: Log) -> Connection:
-    """Create the cluster (or connect to ``address``) and an asynchronous Client, per the `start` request."""
+async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> Connection:
+    """Create the cluster (or connect to ``address``) and an asynchronous Client, per the `start` request.
+
+    ``worker_plugin``: for a LocalCluster it is handed to the workers as they are built, so their Node sidecars start
+    while the cluster and client are still coming up (``conn.plugin_preinstalled``); otherwise the caller registers it.
+    """
     address = req.get("address")
     cluster_class = req.get("cluster_class")
     cluster_kwargs = _check_kwargs("cluster_kwargs", req.get("cluster_kwargs"))
@@ -108,11 +113,14 @@ async def connect(req: dict[str, Any], log: Log) -> Connection:
         if cluster_kwargs.get("processes", True) is not False:
             cluster_kwargs.setdefault("host", "127.0.0.1")
         cluster_kwargs.setdefault("dashboard_address", "127.0.0.1:0")
+        if worker_plugin is not None and "plugins" not in cluster_kwargs:
+            cluster_kwargs["plugins"] = [worker_plugin]
     log("info", f"Creating a new Dask cluster with `{cluster_class}`")
     cluster = cls(asynchronous=True, **cluster_kwargs)
     if inspect.isawaitable(cluster):
         cluster = await cluster
     conn = Connection(client=None, cluster=cluster, created=True)  # type: ignore[arg-type]
+    conn.plugin_preinstalled = worker_plugin is not None and any(p is worker_plugin for p in cluster_kwargs.get("plugins") or [])
     try:
         if adapt_kwargs is not None:
             res = cluster.adapt(**adapt_kwargs)

@@ -14,6 +14,7 @@ import {
   Failed,
   Retrying,
   Running,
+  StateType,
   formatState,
 } from "./state.ts";
 import type { TaskDefinition } from "./task-definition.ts";
@@ -26,6 +27,8 @@ export interface EngineScope extends Omit<RunScope, "taskRun"> {
   cancel?: Cancellation;
   /** First attempt number; > 1 when a retry is resumed elsewhere (after a sidecar was recycled). */
   startAttempt?: number;
+  /** Log "Finished in state" at debug, not info (the items of a batch, reported together). */
+  quiet?: boolean;
 }
 
 /** Seconds to wait before retry number `retry` (1-based). */
@@ -144,6 +147,6 @@ export async function runTask(
     }
   }
   engine.onState(final);
-  scopeLog(scope, "info", `Finished in state ${formatState(final)}`);
+  scopeLog(scope, engine.quiet && final.type === StateType.COMPLETED ? "debug" : "info", `Finished in state ${formatState(final)}`);
   return final;
 }

@@ -16,6 +16,11 @@ export interface Envelope {
   data?: unknown;
 }
 
+/** The result of a batch: one envelope per item, in order. */
+export interface BatchEnvelope {
+  items: Envelope[];
+}
+
 export function encodeValue(value: unknown, what: string): Buffer {
   try {
     return serialize(value);

@@ -3,6 +3,7 @@
  */
 import { definitionSite } from "./callsite.ts";
 import { type RunScope, TaskRunInfo, currentAnnotations, currentScope, rootScope } from "./context.ts";
+import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { runTask } from "./engine.ts";
 import { DaskflowError, InvalidOptionError } from "./errors.ts";
 import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.ts";
@@ -92,32 +93,66 @@ async function callDirect(def: TaskDefinition, args: readonly unknown[]): Promis
 
 function bindCalls<A extends unknown[], R>(def: TaskDefinition, call: CallOptions): TaskCall<A, R> {
   const submit = (...args: FuturableArgs<A>) => submitOne(def, args, call) as TaskFuture<Result<R>>;
-  const map = (...args: MapArgs<A>) => mapArgs(def.name, args).map((row) => submitOne(def, row, call)) as TaskFuture<Result<R>>[];
+  const map = (...args: MapArgs<A>) => mapRows(def, mapArgs(def.name, args), call) as TaskFuture<Result<R>>[];
   return { submit, map };
 }
 
-function submitOne(def: TaskDefinition, args: readonly unknown[], call: CallOptions): TaskFuture<unknown> {
+function runScope(def: TaskDefinition, what: string): RunScope & { runner: TaskRunner } {
   const scope = currentScope();
-  const runner = scope?.runner;
-  if (!scope || !runner) {
+  if (!scope?.runner) {
     throw new DaskflowError(
-      `${def.name}.submit() was called outside a flow run. Call it inside a flow function, or call the task directly with \`await ${def.name}(...)\`.`,
+      `${def.name}.${what}() was called outside a flow run. Call it inside a flow function, or call the task directly with \`await ${def.name}(...)\`.`,
     );
   }
+  return scope as RunScope & { runner: TaskRunner };
+}
+
+function submission(def: TaskDefinition, args: readonly unknown[], call: CallOptions, scope: RunScope & { runner: TaskRunner }): TaskSubmission {
   const taskRun = newTaskRun(def);
-  const future = new TaskFuture<unknown>(taskRun.id, taskRun.name, runner);
+  const future = new TaskFuture<unknown>(taskRun.id, taskRun.name, scope.runner);
   future[setFutureState](Scheduled());
-  runner.submit({
-    task: def,
-    args,
-    waitFor: call.waitFor ?? [],
-    annotations: currentAnnotations(),
-    taskRun,
-    flowRun: scope.flowRun,
-    future,
-  });
-  scope.futures?.add(future);
-  return future;
+  return { task: def, args, waitFor: call.waitFor ?? [], annotations: currentAnnotations(), taskRun, flowRun: scope.flowRun, future };
+}
+
+function submitOne(def: TaskDefinition, args: readonly unknown[], call: CallOptions): TaskFuture<unknown> {
+  const scope = runScope(def, "submit");
+  const s = submission(def, args, call, scope);
+  scope.runner.submit(s);
+  scope.futures?.add(s.future);
+  return s.future;
+}
+
+/** Maps of at least this many items are batched automatically on runners that support batches. */
+export const AUTO_BATCH_MIN_ITEMS = 1000;
+/** An automatic batch size aims at about this many runner calls per map. */
+const AUTO_BATCH_TARGET_CALLS = 256;
+const AUTO_BATCH_MAX = 500;
+
+/**
+ * The batch size for a map: the caller's, else automatic for many items on a runner with batches, unless the task
+ * has a timeout (a runaway synchronous item is stopped by recycling its Dask task's sidecar, which a batch shares).
+ */
+export function batchSizeFor(def: TaskDefinition, items: number, call: CallOptions, runner: TaskRunner): number {
+  if (!runner.submitBatch) return 1;
+  if (call.batchSize !== undefined) return call.batchSize;
+  if (items < AUTO_BATCH_MIN_ITEMS || def.options.timeoutSeconds !== undefined) return 1;
+  return Math.min(AUTO_BATCH_MAX, Math.ceil(items / AUTO_BATCH_TARGET_CALLS));
+}
+
+function mapRows(def: TaskDefinition, rows: unknown[][], call: CallOptions): TaskFuture<unknown>[] {
+  const scope = runScope(def, "map");
+  const size = batchSizeFor(def, rows.length, call, scope.runner);
+  if (size <= 1) return rows.map((row) => submitOne(def, row, call));
+  const futures: TaskFuture<unknown>[] = [];
+  for (let start = 0; start < rows.length; start += size) {
+    const batch = rows.slice(start, start + size).map((row) => submission(def, row, call, scope));
+    scope.runner.submitBatch!(batch);
+    for (const s of batch) {
+      scope.futures?.add(s.future);
+      futures.push(s.future);
+    }
+  }
+  return futures;
 }
 
 function isIterableArg(value: unknown): value is Iterable<unknown> {

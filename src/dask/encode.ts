@@ -1,6 +1,7 @@
 /**
- * Turning a submission into what the bridge sends to Dask: the task spec (which module and task to run), the
- * argument bytes with futures replaced by placeholders, and the keys of the upstreams Dask must feed in.
+ * Turning submissions into what the bridge sends to Dask: the task spec (which module and task to run), argument
+ * bytes with futures replaced by placeholders, and the keys of the upstream Dask tasks to feed in. A batch (`map`
+ * with `batchSize`) is one Dask task carrying several items, each with its own arguments and upstreams.
  */
 import { encodeValue, DEP, describeUnserializable } from "../core/serialization.ts";
 import { isTaskFuture, type TaskFuture } from "../core/future.ts";
@@ -19,11 +20,33 @@ export interface TaskSpec {
   options: TaskDefinition["options"];
 }
 
-/** The argument payload: arguments with placeholders, and per upstream how to treat its failure. */
-export interface ArgsPayload {
-  args: unknown[];
-  upstreams: Array<{ runName: string; allowFailure: boolean }>;
+/** Where an upstream's result is: a Dask dependency, and for a batch's item its position in the batch. */
+export interface DaskRef {
+  key: string;
+  item?: number;
 }
+
+export interface UpstreamRef {
+  runName: string;
+  allowFailure: boolean;
+  /** Index into the Dask task's dependencies. */
+  dep: number;
+  item?: number;
+}
+
+/** One run's arguments: placeholders `{ [DEP]: i }` stand for `upstreams[i]`. */
+export interface ItemPayload {
+  args: unknown[];
+  upstreams: UpstreamRef[];
+}
+
+export interface BatchItem {
+  payload: ItemPayload;
+  runId: string;
+  runName: string;
+}
+
+export type ArgsPayload = ItemPayload | { batch: BatchItem[] };
 
 const specCache = new WeakMap<TaskDefinition, Buffer>();
 
@@ -52,62 +75,102 @@ export function daskAnnotations(a: Annotations): DaskAnnotations {
   return out;
 }
 
-/**
- * Builds the Dask task for a submission. `keyOf` gives the Dask key of an upstream future of this runner, or
- * undefined for a future it does not know (from another flow run).
- */
-export function encodeSubmission(s: TaskSubmission, key: string, keyOf: (f: TaskFuture<unknown>) => string | undefined): { task: SubmitTask; upstreams: TaskFuture<unknown>[] } {
-  const order = new Map<TaskFuture<unknown>, number>();
-  const upstreams: ArgsPayload["upstreams"] = [];
-  const futures: TaskFuture<unknown>[] = [];
-  const indexOf = (future: TaskFuture<unknown>, allowFailure: boolean): number => {
-    future.observed = true;
-    let index = order.get(future);
-    if (index === undefined) {
-      index = futures.length;
-      order.set(future, index);
-      futures.push(future);
-      upstreams.push({ runName: future.taskRunName, allowFailure });
-    } else if (allowFailure) upstreams[index]!.allowFailure = true;
-    return index;
-  };
-  const args = mapDeep(s.args, (v) => {
-    if (isTaskFuture(v)) return { [DEP]: indexOf(v, false) };
-    if (isAllowFailure(v)) return { [DEP]: indexOf(v.future, true) };
-    return KEEP;
-  }) as unknown[];
-  forEachDeep(s.waitFor, (v) => {
-    if (isTaskFuture(v)) return indexOf(v, false), false;
-    if (isAllowFailure(v)) return indexOf(v.future, true), false;
-    return true;
-  });
-  const deps = futures.map((f) => {
-    const depKey = keyOf(f);
-    if (depKey === undefined) {
-      throw new InvalidOptionError(
-        `${s.task.name}.submit(): the future of task run '${f.taskRunName}' belongs to another task runner (another flow run). Pass its value instead: \`await future.result()\`.`,
-      );
-    }
-    return depKey;
-  });
-  let argBytes: Buffer;
-  try {
-    argBytes = encodeValue({ args, upstreams } satisfies ArgsPayload, `${s.task.name}.submit()`);
-  } catch (error) {
-    const where = describeUnserializable(s.args, "arguments");
-    throw new SerializationError(
-      `${s.task.name}.submit(): an argument cannot be sent to a Dask worker: ${where ?? (error as Error).message}`,
-    );
+/** Collects the Dask dependencies of one Dask task (shared by the items of a batch). */
+class Dependencies {
+  readonly keys: string[] = [];
+  readonly futures: TaskFuture<unknown>[] = [];
+  readonly #index = new Map<string, number>();
+
+  constructor(
+    private readonly taskName: string,
+    private readonly refOf: (f: TaskFuture<unknown>) => DaskRef | undefined,
+  ) {}
+
+  /** The payload of one run: its arguments with placeholders, and where each upstream's result comes from. */
+  item(s: TaskSubmission): ItemPayload {
+    const upstreams: UpstreamRef[] = [];
+    const seen = new Map<TaskFuture<unknown>, number>();
+    const add = (future: TaskFuture<unknown>, allowFailure: boolean): number => {
+      future.observed = true;
+      const known = seen.get(future);
+      if (known !== undefined) {
+        if (allowFailure) upstreams[known]!.allowFailure = true;
+        return known;
+      }
+      const ref = this.refOf(future);
+      if (!ref) {
+        throw new InvalidOptionError(
+          `${this.taskName}.submit(): the future of task run '${future.taskRunName}' belongs to another task runner (another flow run). Pass its value instead: \`await future.result()\`.`,
+        );
+      }
+      let dep = this.#index.get(ref.key);
+      if (dep === undefined) {
+        dep = this.keys.length;
+        this.keys.push(ref.key);
+        this.#index.set(ref.key, dep);
+      }
+      this.futures.push(future);
+      const upstream: UpstreamRef = { runName: future.taskRunName, allowFailure, dep };
+      if (ref.item !== undefined) upstream.item = ref.item;
+      seen.set(future, upstreams.length);
+      return upstreams.push(upstream) - 1;
+    };
+    const args = mapDeep(s.args, (v) => {
+      if (isTaskFuture(v)) return { [DEP]: add(v, false) };
+      if (isAllowFailure(v)) return { [DEP]: add(v.future, true) };
+      return KEEP;
+    }) as unknown[];
+    forEachDeep(s.waitFor, (v) => {
+      if (isTaskFuture(v)) return add(v, false), false;
+      if (isAllowFailure(v)) return add(v.future, true), false;
+      return true;
+    });
+    return { args, upstreams };
   }
-  const meta: SubmitTask["meta"] = {
-    name: s.task.name,
-    task_run_id: s.taskRun.id,
-    task_run_name: s.taskRun.name,
-    retries: s.task.options.retries ?? 0,
-  };
+}
+
+function encodeArgs(payload: ArgsPayload, submissions: readonly TaskSubmission[]): Buffer {
+  const name = submissions[0]!.task.name;
+  try {
+    return encodeValue(payload, `${name}.submit()`);
+  } catch (error) {
+    for (const s of submissions) {
+      const where = describeUnserializable(s.args, "arguments");
+      if (where) throw new SerializationError(`${name}.submit(): an argument cannot be sent to a Dask worker: ${where}`);
+    }
+    throw new SerializationError(`${name}.submit(): the arguments cannot be sent to a Dask worker: ${(error as Error).message}`);
+  }
+}
+
+export interface Encoded {
+  task: SubmitTask;
+  /** The upstream futures of every run in it. */
+  upstreams: TaskFuture<unknown>[];
+}
+
+/** One submission as one Dask task. */
+export function encodeSubmission(s: TaskSubmission, key: string, refOf: (f: TaskFuture<unknown>) => DaskRef | undefined): Encoded {
+  const deps = new Dependencies(s.task.name, refOf);
+  const payload = deps.item(s);
+  const meta: SubmitTask["meta"] = { name: s.task.name, task_run_id: s.taskRun.id, task_run_name: s.taskRun.name, retries: s.task.options.retries ?? 0 };
   if (s.task.options.timeoutSeconds !== undefined) meta.timeout_seconds = s.task.options.timeoutSeconds;
   return {
-    task: { key, spec: encodeSpec(s.task), args: argBytes, deps, annotations: daskAnnotations(s.annotations), meta },
-    upstreams: futures,
+    task: { key, spec: encodeSpec(s.task), args: encodeArgs(payload, [s]), deps: deps.keys, annotations: daskAnnotations(s.annotations), meta },
+    upstreams: deps.futures,
+  };
+}
+
+/**
+ * Several submissions of one task as one Dask task. The worker runs the items one after another, each through
+ * the task engine (own retries and state); there is no hard timeout per item, as the items share a sidecar.
+ */
+export function encodeBatch(submissions: readonly TaskSubmission[], key: string, refOf: (f: TaskFuture<unknown>) => DaskRef | undefined): Encoded {
+  const first = submissions[0]!;
+  const deps = new Dependencies(first.task.name, refOf);
+  const batch = submissions.map((s) => ({ payload: deps.item(s), runId: s.taskRun.id, runName: s.taskRun.name }));
+  const meta: SubmitTask["meta"] = { name: first.task.name, task_run_id: key, task_run_name: `${first.task.name} (batch of ${submissions.length})`, retries: 0 };
+  return {
+    task: { key, spec: encodeSpec(first.task), args: encodeArgs({ batch }, submissions), deps: deps.keys, annotations: daskAnnotations(first.annotations), meta },
+    upstreams: deps.futures,
   };
 }

@@ -92,6 +92,14 @@ export type WorkerEvent =
       envelope?: Uint8Array;
     }
   | {
+      /** The final states of a batch's items, in order; the results too when small. */
+      kind: "batch-states";
+      key: string;
+      task_run_id: string;
+      states: StateRecord[];
+      envelope?: Uint8Array;
+    }
+  | {
       kind: "log";
       key: string;
       task_run_id: string;

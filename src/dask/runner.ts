@@ -8,12 +8,12 @@ import { type RunScope, currentScope, rootScope } from "../core/context.ts";
 import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
 import { type TaskFuture, setFutureState } from "../core/future.ts";
 import type { LogLevel, LogRecord } from "../core/logger.ts";
-import { decodeEnvelope, recordToState } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
 import { notReadyFor } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { Bridge } from "./bridge.ts";
-import { encodeSubmission } from "./encode.ts";
+import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
 import {
   type DaskCluster,
   type DaskTaskRunnerOptions,
@@ -24,12 +24,24 @@ import {
 import { choosePython, sidecarCommand } from "./paths.ts";
 import type { BridgeMessage, StartReply, StartRequest, SubmitTask, WorkerEvent, WorkerInfo } from "./protocol.ts";
 
+/** One task run; `item` is its position when it runs in a batch. */
 interface Run {
   future: TaskFuture<unknown>;
   name: string;
+  task: DaskTask;
+  item?: number;
+}
+
+/** One Dask task: a single run, or a batch of runs of one task. */
+interface DaskTask {
+  key: string;
+  runs: Run[];
+  batch: boolean;
   upstreams: TaskFuture<unknown>[];
-  /** Fallback for a finished Dask task whose final state event has not arrived. */
+  /** Fallback for a finished Dask task whose final state events have not arrived. */
   fallback?: NodeJS.Timeout;
+  /** Its result envelope(s), fetched once when someone needs data that did not come inline. */
+  loaded?: Promise<Envelope[]>;
 }
 
 /** How long a finished task's final state event may lag its Dask completion before the envelope is fetched. */
@@ -43,8 +55,10 @@ export class DaskTaskRunner implements TaskRunner {
   #info: StartReply | undefined;
   #tsCluster: DaskCluster | undefined;
   #scope: RunScope | undefined;
+  /** By event key: the Dask key of a single run, `${batchKey}#${i}` for a batch's item. */
   #runs = new Map<string, Run>();
-  #keys = new Map<TaskFuture<unknown>, string>();
+  #tasks = new Map<string, DaskTask>();
+  #refs = new Map<TaskFuture<unknown>, DaskRef>();
   #batch: SubmitTask[] = [];
   #flushing = false;
   #gathers = new Map<string, Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>>();
@@ -98,12 +112,30 @@ export class DaskTaskRunner implements TaskRunner {
   submit(s: TaskSubmission): void {
     if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down; submit from a new flow run.");
     const key = `${s.task.name}-${s.taskRun.id}`;
-    const { task, upstreams } = encodeSubmission(s, key, (f) => this.#keys.get(f));
+    this.#enqueue(encodeSubmission(s, key, (f) => this.#refs.get(f)), [s], false);
+  }
+
+  /** `map` with a batch size: the runs go to Dask as one task, each keeping its own future and state. */
+  submitBatch(submissions: readonly TaskSubmission[]): void {
+    if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down; submit from a new flow run.");
+    if (submissions.length === 0) return;
+    const key = `${submissions[0]!.task.name}-batch-${randomUUID()}`;
+    this.#enqueue(encodeBatch(submissions, key, (f) => this.#refs.get(f)), submissions, true);
+  }
+
+  #enqueue({ task, upstreams }: Encoded, submissions: readonly TaskSubmission[], batch: boolean): void {
     this.#scope ??= currentScope() ?? rootScope();
-    this.#runs.set(key, { future: s.future, name: s.taskRun.name, upstreams });
-    this.#keys.set(s.future, key);
+    const daskTask: DaskTask = { key: task.key, runs: [], batch, upstreams };
+    this.#tasks.set(task.key, daskTask);
+    submissions.forEach((s, i) => {
+      const run: Run = { future: s.future, name: s.taskRun.name, task: daskTask };
+      if (batch) run.item = i;
+      daskTask.runs.push(run);
+      this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
+      this.#refs.set(s.future, batch ? { key: task.key, item: i } : { key: task.key });
+    });
     if (this.#crash) {
-      s.future[setFutureState](Crashed(this.#crash));
+      for (const s of submissions) s.future[setFutureState](Crashed(this.#crash));
       return;
     }
     this.#batch.push(task);
@@ -206,6 +238,17 @@ export class DaskTaskRunner implements TaskRunner {
   }
 
   #onEvent(event: WorkerEvent): void {
+    if (event.kind === "batch-states") {
+      const task = this.#tasks.get(event.key);
+      if (!task) return;
+      const inline = event.envelope ? (decodeEnvelope(event.envelope) as unknown as BatchEnvelope).items : undefined;
+      event.states.forEach((record, i) => {
+        const run = task.runs[i];
+        const item = inline?.[i];
+        if (run) this.#setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
+      });
+      return;
+    }
     const run = this.#runs.get(event.key);
     if (!run) return;
     if (event.kind === "log") {
@@ -217,48 +260,65 @@ export class DaskTaskRunner implements TaskRunner {
       return;
     }
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
-    this.#setState(event.key, run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
+    this.#setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
   }
 
-  #setState(key: string, run: Run, state: State<unknown>): void {
+  #setState(run: Run, state: State<unknown>): void {
     if (state.type === StateType.COMPLETED && !("data" in state)) {
-      state = { ...state, load: () => this.#gather(key).then((bytes) => decodeEnvelope(bytes).data) };
+      state = { ...state, load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) };
     }
-    if (isFinal(state) && run.fallback) clearTimeout(run.fallback);
     run.future[setFutureState](state);
+    if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
+  }
+
+  /** The Dask task's result envelope(s), one per run, fetched once. */
+  #envelopes(task: DaskTask): Promise<Envelope[]> {
+    task.loaded ??= this.#gather(task.key).then((bytes) => {
+      const decoded = decodeEnvelope(bytes);
+      return task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
+    });
+    return task.loaded;
   }
 
   #onDone(key: string, status: "finished" | "error" | "cancelled", error?: { name: string; message: string; stack?: string }): void {
-    const run = this.#runs.get(key);
-    if (!run || isFinal(run.future.state)) return;
+    const task = this.#tasks.get(key);
+    if (!task) return;
+    const open = task.runs.filter((r) => !isFinal(r.future.state));
+    if (open.length === 0) return;
     if (status === "finished") {
-      // The final state event normally arrives within milliseconds; fetch the envelope only if it does not.
-      run.fallback = setTimeout(() => {
-        this.#gather(key).then(
-          (bytes) => {
-            const envelope = decodeEnvelope(bytes);
-            this.#setState(key, run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
+      // The final state events normally arrive within milliseconds; fetch the envelopes only if they do not.
+      task.fallback = setTimeout(() => {
+        this.#envelopes(task).then(
+          (envelopes) => {
+            for (const run of task.runs) {
+              const envelope = envelopes[run.item ?? 0];
+              if (envelope && !isFinal(run.future.state)) {
+                this.#setState(run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
+              }
+            }
           },
-          (err: Error) => run.future[setFutureState](Crashed(err)),
+          (err: Error) => task.runs.forEach((r) => r.future[setFutureState](Crashed(err))),
         );
       }, FINAL_EVENT_GRACE_MS);
       return;
     }
     if (status === "cancelled") {
-      run.future[setFutureState](Cancelled({ message: `Task run '${run.name}' was cancelled on the Dask cluster.` }));
+      for (const run of open) run.future[setFutureState](Cancelled({ message: `Task run '${run.name}' was cancelled on the Dask cluster.` }));
       return;
     }
     // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
-    for (const upstream of run.upstreams) {
+    for (const upstream of task.upstreams) {
       const notReady = notReadyFor(upstream.taskRunName, upstream.state, false);
       if (notReady && (isFinal(upstream.state) || isNotReady(upstream.state))) {
-        run.future[setFutureState](notReady);
+        for (const run of open) run.future[setFutureState](notReady);
         return;
       }
     }
     const reason = error ? `${error.name}: ${error.message}` : "the Dask task failed";
-    const crash = new CrashedRunError(`Task run '${run.name}' crashed on the Dask cluster: ${reason}`);
-    run.future[setFutureState](Crashed(crash, { message: crash.message }));
+    for (const run of open) {
+      const crash = new CrashedRunError(`Task run '${run.name}' crashed on the Dask cluster: ${reason}`);
+      run.future[setFutureState](Crashed(crash, { message: crash.message }));
+    }
   }
 
   #onOutput(line: string, stream: "stdout" | "stderr"): void {
@@ -315,9 +375,10 @@ export class DaskTaskRunner implements TaskRunner {
   }
 
   cancel(future: TaskFuture<unknown>): boolean {
-    const key = this.#keys.get(future);
-    if (!key || isFinal(future.state)) return false;
-    this.#bridge?.send({ op: "cancel", keys: [key] });
+    const ref = this.#refs.get(future);
+    if (!ref || isFinal(future.state)) return false;
+    // A batch's item shares its Dask task with its siblings: only its own result is dropped.
+    if (ref.item === undefined) this.#bridge?.send({ op: "cancel", keys: [ref.key] });
     future[setFutureState](Cancelled({ message: new CancelledRunError(`Task run '${future.taskRunName}' was cancelled.`).message }));
     return true;
   }
@@ -349,7 +410,7 @@ export class DaskTaskRunner implements TaskRunner {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const run of this.#runs.values()) clearTimeout(run.fallback);
+    for (const task of this.#tasks.values()) clearTimeout(task.fallback);
     const bridge = this.#bridge;
     try {
       if (bridge) {
@@ -359,7 +420,8 @@ export class DaskTaskRunner implements TaskRunner {
     } finally {
       await this.#tsCluster?.close();
       this.#runs.clear();
-      this.#keys.clear();
+      this.#tasks.clear();
+      this.#refs.clear();
     }
   }
 }

@@ -33,6 +33,11 @@ export interface TaskRunner extends FutureOwner {
   readonly name: string;
   /** Takes a submission and returns at once; may throw synchronously for input it can never run. */
   submit(submission: TaskSubmission): void;
+  /**
+   * Optional: runs several submissions of one task as one unit of work (`map` with `batchSize`), while each keeps
+   * its own future, state, retries and failure.
+   */
+  submitBatch?(submissions: readonly TaskSubmission[]): void;
   /** Called once when the flow run ends, after its futures are final. Frees what the runner started. */
   shutdown(): Promise<void>;
   /** A fresh runner with the same options: each flow run gets its own. */

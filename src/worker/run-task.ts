@@ -1,15 +1,17 @@
 /**
  * One `run` request inside a sidecar: decode the arguments, settle upstream results (NotReady when one did not
- * complete), run the task engine with live state and log events, and answer with the result envelope.
+ * complete), run the task engine with live state and log events, and answer with the result envelope. A batch runs
+ * its items one after another and answers with all their states and results at once.
  */
 import { type RunScope, TaskRunInfo } from "../core/context.ts";
 import { runTask } from "../core/engine.ts";
 import { CrashedRunError, TaskTimeoutError, deserializeError } from "../core/errors.ts";
-import { isFinal, type State, Crashed, Failed, NotReady, StateType } from "../core/state.ts";
+import { isFinal, type State, Completed, Crashed, Failed, NotReady, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type Envelope, decodeEnvelope, decodeValue, encodeEnvelope, fillPlaceholders, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeValue, encodeEnvelope, encodeValue, fillPlaceholders, stateToRecord } from "../core/serialization.ts";
 import type { TaskFuture } from "../core/future.ts";
-import type { ArgsPayload, TaskSpec } from "../dask/encode.ts";
+import type { TaskDefinition } from "../core/task-definition.ts";
+import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
 import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
 import { loadTask } from "./load-task.ts";
@@ -19,6 +21,8 @@ type RunRequest = Extract<SidecarRequest, { op: "run" }>;
 
 /** Results up to this size travel with the final state event, so the flow process needs no fetch for them. */
 const INLINE_RESULT_BYTES = 16 * 1024;
+/** The same for all the results of a batch together. */
+const INLINE_BATCH_BYTES = 256 * 1024;
 /** A RUNNING event is sent only for attempts that last longer than this: a quick task costs one event, not two. */
 const RUNNING_EVENT_DELAY_MS = 20;
 /** Read once per sidecar: the flow process passes its level in the sidecar's environment. */
@@ -36,31 +40,42 @@ function upstreamError(envelope: Envelope, runName: string): Error {
   return envelope.state.error ? deserializeError(envelope.state.error) : new Error(`Task run '${runName}' ended ${envelope.state.name}.`);
 }
 
-export async function handleRun(request: RunRequest, send: Send): Promise<void> {
-  const { key, meta } = request;
-  const spec = decodeValue(request.spec) as TaskSpec;
-  const payload = decodeValue(request.args) as ArgsPayload;
-  const deps = request.deps.map((bytes) => decodeEnvelope(bytes));
+/** The envelope an upstream reference points at (an item of a batch's envelope, or a whole one). */
+function upstreamEnvelope(deps: readonly unknown[], ref: UpstreamRef): Envelope {
+  const dep = deps[ref.dep];
+  return (ref.item === undefined ? dep : (dep as BatchEnvelope).items[ref.item]) as Envelope;
+}
+
+interface RunIds {
+  /** The key events of this run are sent under (a batch's item: `${batchKey}#${i}`). */
+  eventKey: string;
+  runId: string;
+  runName: string;
+}
+
+/** One run: NotReady if an upstream did not complete, else the task engine with live logs (and states). */
+async function runOne(
+  def: TaskDefinition,
+  payload: ItemPayload,
+  deps: readonly unknown[],
+  ids: RunIds,
+  request: RunRequest,
+  send: Send,
+  inBatch: boolean,
+): Promise<State<unknown>> {
+  const envelopes = payload.upstreams.map((u) => upstreamEnvelope(deps, u));
   for (const [i, upstream] of payload.upstreams.entries()) {
-    const dep = deps[i]!;
-    if (dep.state.type !== StateType.COMPLETED && !upstream.allowFailure) {
-      const state = NotReady(`Upstream task run '${upstream.runName}' did not reach a 'COMPLETED' state (it ended ${dep.state.name}).`);
-      return finish(send, key, meta, state);
+    const state = envelopes[i]!.state;
+    if (state.type !== StateType.COMPLETED && !upstream.allowFailure) {
+      return NotReady(`Upstream task run '${upstream.runName}' did not reach a 'COMPLETED' state (it ended ${state.name}).`);
     }
   }
   const args = fillPlaceholders(payload.args, (i) => {
-    const dep = deps[i]!;
-    return dep.state.type === StateType.COMPLETED ? dep.data : upstreamError(dep, payload.upstreams[i]!.runName);
+    const envelope = envelopes[i]!;
+    return envelope.state.type === StateType.COMPLETED ? envelope.data : upstreamError(envelope, payload.upstreams[i]!.runName);
   }) as unknown[];
 
-  let def;
-  try {
-    def = await loadTask(spec);
-  } catch (error) {
-    return finish(send, key, meta, Failed(error as Error, { message: (error as Error).message }));
-  }
-
-  const taskRun = new TaskRunInfo(meta.task_run_id, meta.task_run_name, spec.name, spec.options.tags ?? []);
+  const taskRun = new TaskRunInfo(ids.runId, ids.runName, def.name, def.options.tags ?? []);
   // Tasks that submit tasks reuse this worker's scheduler; the runner starts only if they do.
   const nested = new NestedRunner(request.context.scheduler_address);
   const futures = new Set<TaskFuture<unknown>>();
@@ -70,10 +85,10 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
         op: "event",
         data: {
           kind: "log",
-          key,
-          task_run_id: meta.task_run_id,
-          task_run_name: meta.task_run_name,
-          ...(record.run && record.run !== `Task run '${meta.task_run_name}'` ? { run: record.run } : {}),
+          key: ids.eventKey,
+          task_run_id: ids.runId,
+          task_run_name: ids.runName,
+          ...(record.run && record.run !== `Task run '${ids.runName}'` ? { run: record.run } : {}),
           level: record.level,
           message: record.message,
           timestamp: record.timestamp,
@@ -88,16 +103,18 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   };
   let pendingRunning: NodeJS.Timeout | undefined;
   const sendState = (state: State<unknown>) => {
-    const data: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: stateToRecord(state) };
+    const data: WorkerEvent = { kind: "state", key: ids.eventKey, task_run_id: ids.runId, state: stateToRecord(state) };
     if (state.type === StateType.RUNNING) data.attempt = taskRun.runCount;
     send({ op: "event", data });
   };
   const final = await runTask(def, args, taskRun, {
     ...scope,
-    startAttempt: request.attempt + 1,
+    quiet: inBatch,
+    startAttempt: inBatch ? 1 : request.attempt + 1,
     onState: (state) => {
       clearTimeout(pendingRunning);
-      if (isFinal(state)) return; // sent with `done`
+      // A batch's items report their final states together; the final state of a single run rides on `done`.
+      if (inBatch || isFinal(state)) return;
       if (state.type === StateType.RUNNING && state.name === "Running") {
         pendingRunning = setTimeout(() => sendState(state), RUNNING_EVENT_DELAY_MS);
       } else {
@@ -108,7 +125,41 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   clearTimeout(pendingRunning);
   await Promise.all([...futures].map((f) => f.wait()));
   await nested.shutdown();
-  finish(send, key, meta, final);
+  return final;
+}
+
+export async function handleRun(request: RunRequest, send: Send): Promise<void> {
+  const { key, meta } = request;
+  const spec = decodeValue(request.spec) as TaskSpec;
+  const payload = decodeValue(request.args) as ArgsPayload;
+  const deps = request.deps.map((bytes) => decodeValue(bytes));
+  let def: TaskDefinition;
+  try {
+    def = await loadTask(spec);
+  } catch (error) {
+    const failed = Failed(error as Error, { message: (error as Error).message });
+    return "batch" in payload ? finishBatch(send, key, meta, payload.batch.map(() => failed)) : finish(send, key, meta, failed);
+  }
+  if (!("batch" in payload)) {
+    const ids = { eventKey: key, runId: meta.task_run_id, runName: meta.task_run_name };
+    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false));
+  }
+  // A batch: the items run one after another, each through the engine; their states go back together.
+  const states: State<unknown>[] = [];
+  for (const [i, item] of payload.batch.entries()) {
+    states.push(await runOne(def, item.payload, deps, { eventKey: `${key}#${i}`, runId: item.runId, runName: item.runName }, request, send, true));
+  }
+  finishBatch(send, key, meta, states);
+}
+
+function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[]): void {
+  const records = states.map(stateToRecord);
+  const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
+  const envelope = encodeValue({ items } satisfies BatchEnvelope, "batch result");
+  const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
+  if (envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
+  const summary: State<unknown> = states.every((s) => s.type === StateType.COMPLETED) ? Completed(undefined) : states.find((s) => s.type !== StateType.COMPLETED)!;
+  send({ op: "done", envelope, state: stateToRecord(summary), event });
 }
 
 export function failRun(request: RunRequest, error: Error, send: Send): void {

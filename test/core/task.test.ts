@@ -123,3 +123,8 @@ test("bad task options are rejected with a message naming the option", () => {
   assert.throws(() => add.with({ batchSize: 0 }), /'batchSize' must be a whole number >= 1/);
   assert.throws(() => flow({ taskRunner: {} as never }, async () => 1), /'taskRunner' must be a task runner/);
 });
+
+test("map with batchSize on the in-process runner still gives one future per item", async () => {
+  const f = flow(async () => Promise.all(doubled.with({ batchSize: 3 }).map([1, 2, 3, 4, 5]).map((x) => x.result())));
+  assert.deepEqual(await f(), [2, 4, 6, 8, 10]);
+});

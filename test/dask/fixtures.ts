@@ -88,7 +88,7 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
 }
 
 /** Pids of all living descendants of `root` (default: this process), from /proc. */
-export function descendants(root = process.pid): Array<{ pid: number; cmd: string }> {
+export function descendants(root = process.pid): Array<{ pid: number; ppid: number; cmd: string }> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -104,7 +104,7 @@ export function descendants(root = process.pid): Array<{ pid: number; cmd: strin
       // the process ended while we looked
     }
   }
-  const out: Array<{ pid: number; cmd: string }> = [];
+  const out: Array<{ pid: number; ppid: number; cmd: string }> = [];
   const walk = (pid: number) => {
     for (const child of children.get(pid) ?? []) {
       let cmd = "";
@@ -113,7 +113,7 @@ export function descendants(root = process.pid): Array<{ pid: number; cmd: strin
       } catch {
         continue;
       }
-      out.push({ pid: child, cmd });
+      out.push({ pid: child, ppid: pid, cmd });
       walk(child);
     }
   };

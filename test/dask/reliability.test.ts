@@ -8,7 +8,7 @@ import { flow, getRunContext, StateType, CrashedRunError } from "../../src/index
 import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
 import { exitProcess, fanOut, inc, killMyWorker, napMs, spin, whereAmI } from "./tasks.ts";
 import { captureStderr } from "../helpers.ts";
-import { REPO, type TestCluster, markProcesses, markedProcesses, startCluster, waitForNoMarked } from "./fixtures.ts";
+import { REPO, type TestCluster, descendants, markProcesses, startCluster, waitForNoMarked } from "./fixtures.ts";
 
 const mark = markProcesses();
 let cluster: TestCluster;
@@ -122,9 +122,10 @@ test("the bridge dying fails every pending future, ends the flow CRASHED, and le
     const pending = [napMs.submit(30_000), napMs.submit(30_000)];
     await new Promise((r) => setTimeout(r, 500));
     await whereAmI.submit().result(); // the cluster is up and running tasks
-    const bridge = markedProcesses(mark).find((p) => p.includes("daskflow_bridge"));
+    // This flow's bridge is a child of this process (bridges of nested submits are children of sidecars).
+    const bridge = descendants().find((p) => p.ppid === process.pid && p.cmd.includes("daskflow_bridge"));
     assert.ok(bridge, "a bridge process runs");
-    process.kill(Number(bridge.split(" ")[0]), "SIGKILL");
+    process.kill(bridge.pid, "SIGKILL");
     const states = await Promise.all(pending.map((p) => p.wait()));
     return states.map((s) => [s.type, s.message]);
   });

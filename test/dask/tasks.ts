@@ -79,3 +79,13 @@ export const usesClient = task(async () => {
   await using client = await getDaskClient();
   return { sum: await client.compute<number>("db.from_sequence([1, 2, 3]).sum()"), address: client.schedulerAddress };
 });
+
+/** For batched maps: fails on negative numbers, and on 13 until its third attempt. */
+export const checked = task({ retries: 2 }, (x: number) => {
+  if (x < 0) throw new RangeError(`negative: ${x}`);
+  if (x === 13 && (getRunContext().taskRun?.runCount ?? 0) < 3) throw new Error("unlucky");
+  return x * 10;
+});
+
+/** A result too big to travel with its state event (it is fetched when asked for). */
+export const bigResult = task((n: number) => "x".repeat(n));

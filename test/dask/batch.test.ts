@@ -1,0 +1,83 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { flow, StateType } from "../../src/index.ts";
+import { DaskTaskRunner } from "../../src/dask/index.ts";
+import { checked, bigResult, inc, add } from "./tasks.ts";
+import { type TestCluster, VENV_BIN, startCluster } from "./fixtures.ts";
+
+let cluster: TestCluster;
+before(async () => {
+  cluster = await startCluster([{ nthreads: 2 }, { nthreads: 1 }]);
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+const onCluster = () => new DaskTaskRunner({ address: cluster.address });
+
+function daskKeys(): string[] {
+  const code = `from distributed import Client\nc = Client("${cluster.address}", timeout=10)\nprint("\\n".join(map(str, c.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks)))))\nc.close()`;
+  return execFileSync(join(VENV_BIN, "python"), ["-c", code], { encoding: "utf8" }).split("\n").filter(Boolean);
+}
+
+test("a batched map gives one future and one state per item, with per-item failures and retries", async () => {
+  const f = flow({ taskRunner: onCluster() }, async () => {
+    const futures = checked.with({ batchSize: 4 }).map([1, 2, -3, 13, 5, 6, 7, -8, 9, 10]);
+    const states = await Promise.all(futures.map((x) => x.wait()));
+    const keys = daskKeys().filter((k) => k.startsWith("checked-")); // held on the scheduler until the run ends
+    const values = await Promise.all(futures.map((x) => x.result({ raiseOnFailure: false })));
+    return { keys, get: () => ({ states, values }) };
+  });
+  const { keys, get } = await f();
+  const { states, values } = get();
+  assert.equal(keys.length, 3, "10 items in batches of 4 are 3 Dask tasks");
+  assert.ok(keys.every((k) => /^checked-batch-/.test(k)));
+  assert.deepEqual(
+    states.map((s) => s.type),
+    ["COMPLETED", "COMPLETED", "FAILED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "COMPLETED", "COMPLETED"],
+  );
+  assert.equal(values[3], 130, "item 13 succeeded on its third attempt");
+  assert.ok((values[2] as unknown) instanceof RangeError && (values[2] as unknown as Error).message === "negative: -3");
+  assert.deepEqual(values.filter((v) => typeof v === "number"), [10, 20, 130, 50, 60, 70, 90, 100]);
+});
+
+test("items of a batch feed later tasks and batches; a failed item's dependents end NotReady", async () => {
+  const f = flow({ taskRunner: onCluster() }, async () => {
+    const first = checked.with({ batchSize: 3 }).map([1, -2, 3]);
+    const second = inc.with({ batchSize: 2 }).map(first);
+    const sum = add.submit(first[0]!, second[2]!);
+    const states = await Promise.all(second.map((x) => x.wait()));
+    return { sum: await sum.result(), get: () => states };
+  });
+  const { sum, get } = await f();
+  const states = get();
+  assert.deepEqual(states.map((s) => s.type), [StateType.COMPLETED, StateType.PENDING, StateType.COMPLETED]);
+  assert.equal(states[1]!.name, "NotReady");
+  assert.equal(sum, 10 + 31);
+});
+
+test("results too big to travel with their states are fetched when asked for", async () => {
+  const f = flow({ taskRunner: onCluster() }, async () => {
+    const futures = bigResult.with({ batchSize: 2 }).map([200_000, 10, 300_000]);
+    return (await Promise.all(futures.map((x) => x.result()))).map((s) => s.length);
+  });
+  assert.deepEqual(await f(), [200_000, 10, 300_000]);
+});
+
+test("a map of many items is batched automatically; batchSize: 1 turns it off", async () => {
+  const items = Array.from({ length: 1200 }, (_, i) => i);
+  const f = flow({ taskRunner: onCluster() }, async (batchSize?: number) => {
+    const futures = batchSize ? inc.with({ batchSize }).map(items) : inc.map(items);
+    const values = await Promise.all(futures.map((x) => x.result()));
+    const keys = daskKeys().filter((k) => k.startsWith("inc-")); // held on the scheduler until the run ends
+    return { keys: keys.length, sum: values.reduce((a, b) => a + b, 0) };
+  });
+  const auto = await f();
+  assert.equal(auto.sum, (1200 * 1201) / 2);
+  assert.ok(auto.keys > 1 && auto.keys <= 256, `auto-batched into ${auto.keys} Dask tasks`);
+  const single = await f(1);
+  assert.equal(single.sum, (1200 * 1201) / 2);
+  assert.equal(single.keys, 1200, `batchSize: 1 gives one Dask task per item (${single.keys})`);
+});
