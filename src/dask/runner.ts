@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
 import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
 import { type TaskFuture, setFutureState } from "../core/future.ts";
-import type { LogLevel, LogRecord } from "../core/logger.ts";
+import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
 import { notReadyFor } from "../core/upstream.ts";
@@ -252,7 +252,7 @@ export class DaskTaskRunner implements TaskRunner {
     const run = this.#runs.get(event.key);
     if (!run) return;
     if (event.kind === "log") {
-      const level = (["debug", "info", "warning", "error", "critical"].includes(event.level) ? event.level : "info") as LogLevel;
+      const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "info";
       const record: LogRecord = { level, message: event.message, run: event.run ?? `Task run '${event.task_run_name}'`, timestamp: event.timestamp };
       if (event.worker) record.worker = event.worker;
       const scope = this.#scope ?? rootScope();
@@ -324,14 +324,14 @@ export class DaskTaskRunner implements TaskRunner {
   #onOutput(line: string, stream: "stdout" | "stderr"): void {
     if (!line.trim()) return;
     if (stream === "stdout") return this.#log("info", `[worker output] ${line}`);
-    const important = /Traceback|ERROR|CRITICAL|Error:/.test(line);
+    // Dask's complaints while a cluster is being torn down (heartbeats to a closed scheduler) are not news.
+    const important = !this.#closed && /Traceback|ERROR|CRITICAL|Error:/.test(line);
     this.#log(important ? "warning" : "debug", `[dask] ${line}`);
   }
 
-  #log(level: LogLevel | "warning", message: string): void {
+  #log(level: LogLevel, message: string): void {
     const scope = this.#scope ?? rootScope();
-    const levels = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 } as const;
-    if (levels[level] < scope.threshold) return;
+    if (LEVELS[level] < scope.threshold) return;
     scope.sink({ level, message, run: "DaskTaskRunner", timestamp: Date.now() });
   }
 
