@@ -21,3 +21,8 @@ fi
 if [ "$what" = all ] || [ "$what" = dask ]; then
   npx tsx bench/dask.ts
 fi
+# Not part of `all`: installs .venv-bench (Prefect) on first use, and Prefect needs minutes per round.
+if [ "$what" = prefect ]; then
+  bash bench/setup-prefect.sh
+  npx tsx bench/prefect-compare.ts
+fi
