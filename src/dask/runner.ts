@@ -66,6 +66,8 @@ export class DaskTaskRunner implements TaskRunner {
   #crash: Error | undefined;
   #closed = false;
   #resourcesChecked = new Set<string>();
+  /** Modules of the tasks submitted before the cluster starts: sidecars import them as they start. */
+  #preload = new Set<string>();
   readonly #id = randomUUID().slice(0, 8);
 
   constructor(options: DaskTaskRunnerOptions = {}) {
@@ -125,6 +127,8 @@ export class DaskTaskRunner implements TaskRunner {
 
   #enqueue({ task, upstreams }: Encoded, submissions: readonly TaskSubmission[], batch: boolean): void {
     this.#scope ??= currentScope() ?? rootScope();
+    const moduleUrl = submissions[0]!.task.moduleUrl;
+    if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
     const daskTask: DaskTask = { key: task.key, runs: [], batch, upstreams };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
@@ -183,6 +187,7 @@ export class DaskTaskRunner implements TaskRunner {
     const { node, argv } = sidecarCommand();
     const env: Record<string, string> = {};
     if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
+    if (this.#preload.size) env.DASKFLOW_PRELOAD = JSON.stringify([...this.#preload]);
     const request: StartRequest = {
       topic: `daskflow-run-${this.#id}`,
       plugin_name: `daskflow-sidecars-${this.#id}`,

@@ -10,14 +10,29 @@ import type { TaskSpec } from "../dask/encode.ts";
 const IMPORT_TIMEOUT_MS = 60_000;
 const imports = new Map<string, Promise<unknown>>();
 
+function importOnce(url: string): Promise<unknown> {
+  let importing = imports.get(url);
+  if (!importing) {
+    importing = import(url);
+    imports.set(url, importing);
+  }
+  return importing;
+}
+
+/**
+ * Starts importing the modules of the tasks the flow submitted first, while the sidecar would otherwise wait for
+ * its first task: the same imports the first tasks make, only earlier. Failures surface when a task needs the module.
+ */
+export function preload(urls: readonly string[]): void {
+  for (const url of urls) {
+    importOnce(url).catch(() => imports.delete(url));
+  }
+}
+
 export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
   const found = lookupTask(spec.id);
   if (found) return withSpec(found, spec);
-  let importing = imports.get(spec.moduleUrl);
-  if (!importing) {
-    importing = import(spec.moduleUrl);
-    imports.set(spec.moduleUrl, importing);
-  }
+  const importing = importOnce(spec.moduleUrl);
   let timer: NodeJS.Timeout | undefined;
   try {
     const def = await Promise.race([

@@ -24,7 +24,7 @@ const INLINE_RESULT_BYTES = 16 * 1024;
 /** The same for all the results of a batch together. */
 const INLINE_BATCH_BYTES = 256 * 1024;
 /** A RUNNING event is sent only for attempts that last longer than this: a quick task costs one event, not two. */
-const RUNNING_EVENT_DELAY_MS = 20;
+const RUNNING_EVENT_DELAY_MS = 100;
 /** Read once per sidecar: the flow process passes its level in the sidecar's environment. */
 const threshold = loggingThreshold();
 

@@ -5,6 +5,7 @@
 import { markWorkerProcess } from "../core/flow.ts";
 import { WorkerChannel } from "./channel.ts";
 import { watchParent } from "./orphan-watch.ts";
+import { preload } from "./load-task.ts";
 import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
 import type { SidecarRequest } from "../dask/protocol.ts";
 
@@ -40,3 +41,4 @@ async function dispatch(request: SidecarRequest): Promise<void> {
 }
 
 channel.send({ op: "ready", pid: process.pid });
+if (process.env.DASKFLOW_PRELOAD) preload(JSON.parse(process.env.DASKFLOW_PRELOAD) as string[]);
