@@ -79,6 +79,11 @@ export class DaskTaskRunner implements TaskRunner {
     return this.#crash;
   }
 
+  /** The bridge process's pid, once started (diagnostics: e.g. to see it in a process list). */
+  get bridgePid(): number | undefined {
+    return this.#bridge?.pid;
+  }
+
   /** The scheduler's address and dashboard link, once the cluster is up. */
   get cluster(): StartReply | undefined {
     return this.#info;
