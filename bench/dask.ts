@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { flow } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
 import { inc } from "./dask-tasks.ts";
+import { best, median } from "./stats.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 
@@ -50,13 +51,6 @@ type Timings = Record<string, number>;
 
 // ------------------------------------------------------------------------------------------------ small helpers
 
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const best = (xs: number[]): number => Math.min(...xs);
 const ms = (s: number, digits = 1) => `${(s * 1000).toFixed(digits)} ms`;
 const secs = (s: number) => `${s.toFixed(2)} s`;
 

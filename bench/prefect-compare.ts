@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { flow } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
 import { inc, nap, total } from "./compare-tasks.ts";
+import { best, median } from "./stats.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 
@@ -55,13 +56,6 @@ const IDEAL_FAN_S = (FAN * SLEEP_S) / SLOTS;
 type Timings = Record<string, number | string>;
 type Row = Record<string, number>;
 
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const best = (xs: number[]): number => Math.min(...xs);
 const secs = (s: number) => (s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 
 // ------------------------------------------------------------------------------------------------ Prefect side
