@@ -118,7 +118,8 @@ test("a worker killed mid-task: the task ends CRASHED (KilledWorker), other task
 });
 
 test("the bridge dying fails every pending future, ends the flow CRASHED, and leaves no process", async () => {
-  const f = flow({ taskRunner: new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 2 } }) }, async () => {
+  // Three threads: two run the long naps, the third answers `whereAmI` while the naps are still pending.
+  const f = flow({ taskRunner: new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 3 } }) }, async () => {
     const pending = [napMs.submit(30_000), napMs.submit(30_000)];
     await new Promise((r) => setTimeout(r, 500));
     await whereAmI.submit().result(); // the cluster is up and running tasks
@@ -126,9 +127,14 @@ test("the bridge dying fails every pending future, ends the flow CRASHED, and le
     assert.ok(bridge && descendants().some((p) => p.pid === bridge && p.cmd.includes("daskflow_bridge")), "the run's bridge process runs");
     process.kill(bridge, "SIGKILL");
     const states = await Promise.all(pending.map((p) => p.wait()));
-    return states.map((s) => [s.type, s.message]);
+    pendingStates = states.map((s) => `${s.type}: ${s.message}`);
   });
+  let pendingStates: string[] = [];
+  const started = Date.now();
   const state = await f.returnState();
+  for (const s of pendingStates) assert.match(s, /^CRASHED: The Dask bridge process was killed by SIGKILL/);
+  assert.equal(pendingStates.length, 2);
+  assert.ok(Date.now() - started < 25_000, "the pending futures failed at once, not after their 30 s tasks");
   assert.equal(state.type, StateType.CRASHED);
   assert.match(state.message ?? "", /Dask bridge process was killed by SIGKILL/);
   // Without the bridge, its LocalCluster's worker processes notice their parent's death and exit on their own.
