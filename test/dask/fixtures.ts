@@ -121,16 +121,6 @@ export function descendants(root = process.pid): Array<{ pid: number; ppid: numb
   return out;
 }
 
-/** Waits until no descendant of this process matches (bridges, Dask workers, sidecars); returns what is left. */
-export async function leftoverProcesses(pattern = /daskflow_bridge|distributed|sidecar|dask /, timeoutMs = 20_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = descendants().filter((p) => pattern.test(p.cmd));
-    if (left.length === 0 || Date.now() > deadline) return left.map((p) => `${p.pid} ${p.cmd}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Marks every process this test process starts from now on (they inherit the environment). */
 export function markProcesses(): string {
   const mark = `daskflow-test-${process.pid}-${Math.random().toString(16).slice(2)}`;
