@@ -70,7 +70,3 @@ export function makeLogger(run: () => string, sink: LogSink, threshold: number):
   };
 }
 
-/** Library-level messages (cluster creation, warnings) that belong to no run. */
-export function libraryLogger(): RunLogger {
-  return makeLogger(() => "", consoleSink, loggingThreshold());
-}

@@ -75,15 +75,15 @@ export function recordToState<R>(record: StateRecord, extra: Partial<State<R>> =
   return state;
 }
 
-export function encodeEnvelope(state: State<unknown>): Buffer {
-  const envelope: Envelope = { state: stateToRecord(state) };
+export function encodeEnvelope(state: State<unknown>, record: StateRecord = stateToRecord(state)): Buffer {
+  const envelope: Envelope = { state: record };
   if ("data" in state) envelope.data = state.data;
   try {
     return serialize(envelope);
   } catch {
     const problem = describeUnserializable(state.data, "result");
     const error = new SerializationError(`The task's result cannot be sent back from the worker: ${problem ?? "unsupported value"}`);
-    return serialize({ state: { ...stateToRecord(state), type: "FAILED", name: "Failed", message: error.message, error: serializeError(error) } });
+    return serialize({ state: { ...record, type: "FAILED", name: "Failed", message: error.message, error: serializeError(error) } });
   }
 }
 

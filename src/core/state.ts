@@ -52,10 +52,6 @@ export function isNotReady(state: State<unknown> | StateRecord): boolean {
   return state.type === StateType.PENDING && state.name === "NotReady";
 }
 
-export function isCompleted(state: State<unknown>): boolean {
-  return state.type === StateType.COMPLETED;
-}
-
 function make<R>(type: StateType, name: string, extra: Partial<State<R>> = {}): State<R> {
   return { type, name, timestamp: Date.now(), ...extra };
 }

@@ -31,7 +31,7 @@ export function collectUpstreams(args: readonly unknown[], waitFor: readonly unk
 }
 
 /** The NotReady state for a task whose upstream ended in `upstream`, or undefined when it may run. */
-export function notReadyFor(runName: string, upstream: State<unknown>, allowFailure: boolean): State<never> | undefined {
+export function notReadyFor(runName: string, upstream: Pick<State<unknown>, "type" | "name">, allowFailure: boolean): State<never> | undefined {
   if (upstream.type === StateType.COMPLETED || allowFailure) return undefined;
   return NotReady(`Upstream task run '${runName}' did not reach a 'COMPLETED' state (it ended ${upstream.name}).`);
 }

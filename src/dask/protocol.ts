@@ -139,7 +139,7 @@ export type SidecarRequest =
 export type SidecarMessage =
   | { op: "ready"; pid: number }
   | { op: "event"; data: WorkerEvent }
-  | { op: "done"; envelope: Uint8Array; state: StateRecord; event?: WorkerEvent };
+  | { op: "done"; envelope: Uint8Array; event?: WorkerEvent };
 
 const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();

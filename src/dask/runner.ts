@@ -27,7 +27,6 @@ import type { BridgeMessage, StartReply, StartRequest, SubmitTask, WorkerEvent, 
 /** One task run; `item` is its position when it runs in a batch. */
 interface Run {
   future: TaskFuture<unknown>;
-  name: string;
   task: DaskTask;
   item?: number;
 }
@@ -137,7 +136,7 @@ export class DaskTaskRunner implements TaskRunner {
     const daskTask: DaskTask = { key: task.key, runs: [], batch, upstreams };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
-      const run: Run = { future: s.future, name: s.taskRun.name, task: daskTask };
+      const run: Run = { future: s.future, task: daskTask };
       if (batch) run.item = i;
       daskTask.runs.push(run);
       this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
@@ -313,7 +312,7 @@ export class DaskTaskRunner implements TaskRunner {
       return;
     }
     if (status === "cancelled") {
-      for (const run of open) run.future[setFutureState](Cancelled({ message: `Task run '${run.name}' was cancelled on the Dask cluster.` }));
+      for (const run of open) run.future[setFutureState](Cancelled({ message: `Task run '${run.future.taskRunName}' was cancelled on the Dask cluster.` }));
       return;
     }
     // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
@@ -326,7 +325,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     const reason = error ? `${error.name}: ${error.message}` : "the Dask task failed";
     for (const run of open) {
-      const crash = new CrashedRunError(`Task run '${run.name}' crashed on the Dask cluster: ${reason}`);
+      const crash = new CrashedRunError(`Task run '${run.future.taskRunName}' crashed on the Dask cluster: ${reason}`);
       run.future[setFutureState](Crashed(crash, { message: crash.message }));
     }
   }
@@ -398,8 +397,7 @@ export class DaskTaskRunner implements TaskRunner {
     const wanted = Object.keys(task.annotations.resources ?? {}).filter((r) => !this.#resourcesChecked.has(r));
     if (wanted.length === 0) return;
     for (const r of wanted) this.#resourcesChecked.add(r);
-    void this.#ensureStarted()
-      .then(() => this.#bridge!.request<WorkerInfo[]>({ op: "workers" }))
+    void this.workers()
       .then((workers) => {
         for (const resource of wanted) {
           if (workers.some((w) => (w.resources[resource] ?? 0) >= (task.annotations.resources?.[resource] ?? 0))) continue;

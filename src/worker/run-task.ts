@@ -5,10 +5,12 @@
  */
 import { type RunScope, TaskRunInfo } from "../core/context.ts";
 import { runTask } from "../core/engine.ts";
-import { CrashedRunError, TaskTimeoutError, deserializeError } from "../core/errors.ts";
-import { isFinal, type State, Completed, Crashed, Failed, NotReady, StateType } from "../core/state.ts";
+import { CrashedRunError, TaskTimeoutError } from "../core/errors.ts";
+import { isFinal, type State, Crashed, Failed, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeValue, encodeEnvelope, encodeValue, fillPlaceholders, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeValue, encodeEnvelope, encodeValue, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
+import { stateError } from "../core/future.ts";
+import { notReadyFor } from "../core/upstream.ts";
 import type { TaskFuture } from "../core/future.ts";
 import type { TaskDefinition } from "../core/task-definition.ts";
 import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
@@ -30,14 +32,10 @@ const threshold = loggingThreshold();
 
 function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
   const record = stateToRecord(state);
-  const envelope = encodeEnvelope(state);
+  const envelope = encodeEnvelope(state, record);
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
   if (envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
-  send({ op: "done", envelope, state: record, event });
-}
-
-function upstreamError(envelope: Envelope, runName: string): Error {
-  return envelope.state.error ? deserializeError(envelope.state.error) : new Error(`Task run '${runName}' ended ${envelope.state.name}.`);
+  send({ op: "done", envelope, event });
 }
 
 /** The envelope an upstream reference points at (an item of a batch's envelope, or a whole one). */
@@ -65,14 +63,13 @@ async function runOne(
 ): Promise<State<unknown>> {
   const envelopes = payload.upstreams.map((u) => upstreamEnvelope(deps, u));
   for (const [i, upstream] of payload.upstreams.entries()) {
-    const state = envelopes[i]!.state;
-    if (state.type !== StateType.COMPLETED && !upstream.allowFailure) {
-      return NotReady(`Upstream task run '${upstream.runName}' did not reach a 'COMPLETED' state (it ended ${state.name}).`);
-    }
+    const notReady = notReadyFor(upstream.runName, envelopes[i]!.state, upstream.allowFailure);
+    if (notReady) return notReady;
   }
   const args = fillPlaceholders(payload.args, (i) => {
     const envelope = envelopes[i]!;
-    return envelope.state.type === StateType.COMPLETED ? envelope.data : upstreamError(envelope, payload.upstreams[i]!.runName);
+    if (envelope.state.type === StateType.COMPLETED) return envelope.data;
+    return stateError(recordToState(envelope.state), payload.upstreams[i]!.runName); // under allowFailure
   }) as unknown[];
 
   const taskRun = new TaskRunInfo(ids.runId, ids.runName, def.name, def.options.tags ?? []);
@@ -158,8 +155,7 @@ function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unkn
   const envelope = encodeValue({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
   if (envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
-  const summary: State<unknown> = states.every((s) => s.type === StateType.COMPLETED) ? Completed(undefined) : states.find((s) => s.type !== StateType.COMPLETED)!;
-  send({ op: "done", envelope, state: stateToRecord(summary), event });
+  send({ op: "done", envelope, event });
 }
 
 export function failRun(request: RunRequest, error: Error, send: Send): void {
