@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { dirname } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 
 export interface DefinitionSite {
   /** file:// URL of the defining module, when it is a file. */
@@ -30,20 +30,45 @@ function lineOf(file: string, line: number): string | undefined {
 
 const FRAME = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/;
 
-/** The first stack frame outside daskflow's own core, read from the (source-mapped) stack text. */
+/**
+ * The first stack frame outside daskflow's own core. The module comes from V8's raw call sites: with source maps
+ * on (tsx turns them on), the stack text names the *source* of compiled code (daskflow's own `src/*.ts` behind its
+ * `dist/*.js`, or a user's `.ts` behind their `.js`), which is not the module a worker must import. The variable
+ * name comes from that source-mapped text, which points at the line as written.
+ */
 export function definitionSite(factory: "task" | "flow"): DefinitionSite {
-  const stack = new Error().stack?.split("\n").slice(1) ?? [];
-  for (const frame of stack) {
-    const match = FRAME.exec(frame.trim());
-    if (!match) continue;
-    const [, rawFile, line] = match;
-    const file = rawFile!.startsWith("file://") ? fileURLToPath(rawFile!) : rawFile!;
-    if (dirname(file) === OWN_DIR || file.startsWith("node:")) continue;
+  const sites = rawCallSites();
+  const mapped: { stack?: string } = {};
+  Error.captureStackTrace(mapped, definitionSite);
+  const text = mapped.stack?.split("\n").slice(1) ?? [];
+  for (const [i, callSite] of sites.entries()) {
+    const raw = callSite.getFileName();
+    if (!raw || raw.startsWith("node:")) continue;
+    const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+    if (!isAbsolute(file) || dirname(file) === OWN_DIR) continue;
     const site: DefinitionSite = { moduleUrl: pathToFileURL(file).href };
-    const text = lineOf(file, Number(line));
-    const assigned = text && new RegExp(`([A-Za-z_$][\\w$]*)\\s*(?::[^=]+)?=\\s*${factory}\\s*[(<]`).exec(text);
-    if (assigned) site.variable = assigned[1]!;
+    const match = FRAME.exec(text[i]?.trim() ?? "");
+    if (match) {
+      const source = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
+      const line = lineOf(source, Number(match[2]));
+      const assigned = line && new RegExp(`([A-Za-z_$][\\w$]*)\\s*(?::[^=]+)?=\\s*${factory}\\s*[(<]`).exec(line);
+      if (assigned) site.variable = assigned[1]!;
+    }
     return site;
   }
   return {};
+}
+
+/** V8's call sites of the caller's stack, never source-mapped (the frames `definitionSite`'s text also lists). */
+function rawCallSites(): NodeJS.CallSite[] {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved to be put back as it was, never called here
+  const previous = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, callSites) => callSites;
+  try {
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, definitionSite);
+    return (holder.stack as NodeJS.CallSite[] | undefined) ?? [];
+  } finally {
+    Error.prepareStackTrace = previous;
+  }
 }
