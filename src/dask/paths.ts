@@ -3,8 +3,9 @@
  * `distributed`, and the sidecar entry that Dask workers start.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** src/dask or dist/dask → the package root. */
@@ -46,20 +47,52 @@ export function pythonEnv(): NodeJS.ProcessEnv {
   return { ...process.env, PYTHONPATH: existing ? `${PYTHON_SOURCES}:${existing}` : PYTHON_SOURCES, PYTHONUNBUFFERED: "1" };
 }
 
-/** The Node command a worker runs for a sidecar: this Node, with this process's loaders (tsx and the like). */
-export function sidecarCommand(): { node: string; argv: string[] } {
+/** tsx's own start-up helper for its CLI (signal and IPC relay to the `tsx` process): a sidecar has no use for it. */
+const isTsxPreflight = (spec: string) => /[/\\]tsx[/\\]dist[/\\]preflight\.cjs$/.test(spec) || spec === "tsx/preflight";
+/** A tsx loader given to `--import` (`tsx`, `tsx/esm`, or the file tsx's CLI passes). */
+const isTsxLoader = (spec: string) => spec === "tsx" || spec.startsWith("tsx/") || /[/\\]tsx[/\\]dist[/\\]/.test(spec);
+
+export interface SidecarCommand {
+  node: string;
+  argv: string[];
+  /** DASKFLOW_LOADERS: loaders the sidecar imports just before the first user module instead of at start. */
+  env: Record<string, string>;
+}
+
+/**
+ * The Node command a worker runs for a sidecar: this Node, with this process's loaders (tsx and the like).
+ *
+ * Built daskflow runs natively in the sidecar; tsx, which costs a sidecar ~0.5 s of CPU to start, is imported only
+ * when the first task module is (DASKFLOW_LOADERS). From TypeScript sources, daskflow itself needs tsx at once.
+ */
+export function sidecarCommand(): SidecarCommand {
   const keep: string[] = [];
+  const deferred: string[] = [];
   const args = process.execArgv;
+  const loader = (flag: string, spec: string) => {
+    if (isTsxPreflight(spec)) return;
+    if (!fromSource && flag === "--import" && isTsxLoader(spec)) deferred.push(toImportUrl(spec));
+    else keep.push(`${flag}=${spec}`);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (/^--(inspect|debug|test|cpu-prof|heap-prof|prof|watch)/.test(arg)) continue;
-    if ((arg === "--import" || arg === "--require" || arg === "-r" || arg === "--loader" || arg === "--experimental-loader" || arg === "--conditions" || arg === "-C") && i + 1 < args.length) {
-      keep.push(arg, args[++i]!);
-      continue;
-    }
-    if (/^--(import|require|loader|experimental-loader|conditions)=/.test(arg) || /^--(max-old-space-size|enable-source-maps|no-warnings|stack-trace-limit)/.test(arg)) keep.push(arg);
+    const joined = /^(--import|--require|--loader|--experimental-loader|--conditions)=(.*)$/.exec(arg);
+    if (joined) loader(joined[1]!, joined[2]!);
+    else if (["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"].includes(arg) && i + 1 < args.length) {
+      loader(arg === "-r" ? "--require" : arg === "-C" ? "--conditions" : arg, args[++i]!);
+    } else if (/^--(max-old-space-size|enable-source-maps|no-warnings|stack-trace-limit)/.test(arg)) keep.push(arg);
   }
   // Loaded from TypeScript sources: the sidecar needs a TS loader too (resolved here, not from the worker's cwd).
-  if (fromSource && !keep.some((a) => a.includes("tsx"))) keep.push("--import", import.meta.resolve("tsx"));
-  return { node: process.execPath, argv: [...keep, sidecarEntry()] };
+  if (fromSource && !keep.some((a) => a.includes("tsx"))) keep.push(`--import=${import.meta.resolve("tsx")}`);
+  const env: Record<string, string> = deferred.length ? { DASKFLOW_LOADERS: JSON.stringify(deferred) } : {};
+  return { node: process.execPath, argv: [...keep, sidecarEntry()], env };
+}
+
+/** A module specifier as the sidecar can import it from anywhere: a file: URL, or a package resolved from here. */
+function toImportUrl(spec: string): string {
+  if (spec.startsWith("file:") || spec.startsWith("data:")) return spec;
+  if (isAbsolute(spec)) return pathToFileURL(spec).href;
+  const fromCwd = createRequire(join(process.cwd(), "noop.js"));
+  return pathToFileURL(fromCwd.resolve(spec)).href;
 }

@@ -188,8 +188,7 @@ export class DaskTaskRunner implements TaskRunner {
       output: (line, stream) => this.#onOutput(line, stream),
     });
     this.#bridge = bridge;
-    const { node, argv } = sidecarCommand();
-    const env: Record<string, string> = {};
+    const { node, argv, env } = sidecarCommand();
     if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
     if (this.#preload.size) env.DASKFLOW_PRELOAD = JSON.stringify([...this.#preload]);
     const request: StartRequest = {

@@ -10,10 +10,19 @@ import type { TaskSpec } from "../dask/encode.ts";
 const IMPORT_TIMEOUT_MS = 60_000;
 const imports = new Map<string, Promise<unknown>>();
 
+/** The flow process's TS loader (tsx), imported before the first user module: daskflow itself needs none. */
+let loaders: Promise<void> | undefined;
+function userLoaders(): Promise<void> {
+  loaders ??= (async () => {
+    for (const url of JSON.parse(process.env.DASKFLOW_LOADERS ?? "[]") as string[]) await import(url);
+  })();
+  return loaders;
+}
+
 function importOnce(url: string): Promise<unknown> {
   let importing = imports.get(url);
   if (!importing) {
-    importing = import(url);
+    importing = userLoaders().then(() => import(url));
     imports.set(url, importing);
   }
   return importing;
