@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
-import fcntl
 import logging
 import os
 import queue
@@ -15,180 +13,13 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .protocol import OP_READY, ChannelClosed, FrameReader, ProtocolError, write_frame
+from .protocol import ChannelClosed, ProtocolError
+from .sidecar import Lifeline, Sidecar, SidecarError
 
 logger = logging.getLogger("daskflow_bridge.plugin")
 
-READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 TERM_GRACE = 3.0  # seconds between SIGTERM and SIGKILL on teardown
 EOF_GRACE = 0.5  # seconds a sidecar gets to exit by itself after its fd 3 is closed
-
-
-class SidecarError(RuntimeError):
-    """A Node sidecar could not be started or did not follow the protocol."""
-
-
-def _high_fd(fd: int) -> int:
-    """Move ``fd`` above 9 (close-on-exec), so the fd 3/4 dup2s in the child never collide with it."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return new
-
-
-class Sidecar:
-    """One Node process: we write requests to its fd 3 and read replies from its fd 4."""
-
-    def __init__(self, spec: dict[str, Any]):
-        node = spec.get("node") or "node"
-        argv = [str(a) for a in spec.get("argv") or []]
-        cwd = spec.get("cwd") or None
-        env = dict(os.environ)
-        env.update({str(k): str(v) for k, v in (spec.get("env") or {}).items()})
-        req_r, req_w = (_high_fd(fd) for fd in os.pipe())
-        rep_r, rep_w = (_high_fd(fd) for fd in os.pipe())
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, req_r, 3),
-            (os.POSIX_SPAWN_DUP2, rep_w, 4),
-        ]
-        path = node if os.sep in node else _which(node, env.get("PATH", os.defpath))
-        args = [node, *argv]
-        if cwd is not None:
-            # posix_spawn has no portable chdir action: a tiny sh changes directory, then execs Node
-            # (fds 3/4 are already in place, so no fd juggling in the shell).
-            args = ["sh", "-c", 'cd "$0" && exec "$@"', str(cwd), path, *argv]
-            path = "/bin/sh"
-        try:
-            try:
-                self.pid = os.posix_spawn(path, args, env, file_actions=actions + _close_inherited(4))
-            except OSError as exc:
-                if exc.errno != errno.EBADF:
-                    raise
-                self.pid = os.posix_spawn(path, args, env, file_actions=actions)
-        except OSError as exc:
-            for fd in (req_r, req_w, rep_r, rep_w):
-                os.close(fd)
-            raise SidecarError(f"cannot start the Node sidecar '{node}': {exc}") from exc
-        os.close(req_r)
-        os.close(rep_w)
-        self.wfd = req_w
-        self.reader = FrameReader(rep_r)
-        self.ready = False
-        self.returncode: int | None = None
-        self._lock = threading.Lock()
-
-    # ---- protocol
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        if self.ready:
-            return
-        msg = self.reader.read(deadline=time.monotonic() + timeout)
-        if msg is None:
-            raise SidecarError(f"Node sidecar pid {self.pid} did not send 'ready' within {timeout:g} s")
-        if msg.get("op") != OP_READY:
-            raise ProtocolError(f"Node sidecar pid {self.pid} sent {msg.get('op')!r} before 'ready'")
-        self.ready = True
-
-    def send(self, msg: dict[str, Any]) -> None:
-        write_frame(self.wfd, msg)
-
-    def read(self, deadline: float | None = None) -> dict[str, Any] | None:
-        return self.reader.read(deadline)
-
-    # ---- process state
-    def poll(self) -> int | None:
-        """Exit status (negative signal number when killed) or None while running; reaps the child."""
-        with self._lock:
-            if self.returncode is not None:
-                return self.returncode
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                self.returncode = -255  # reaped by someone else
-                return self.returncode
-            if pid == 0:
-                return None
-            self.returncode = os.waitstatus_to_exitcode(status)
-            return self.returncode
-
-    def wait(self, timeout: float) -> int | None:
-        deadline = time.monotonic() + timeout
-        while True:
-            rc = self.poll()
-            if rc is not None or time.monotonic() >= deadline:
-                return rc
-            time.sleep(0.01)
-
-    def exit_reason(self) -> str:
-        rc = self.poll()
-        if rc is None:
-            return "sidecar stopped responding"
-        if rc < 0:
-            try:
-                name = signal.Signals(-rc).name
-            except ValueError:
-                name = f"signal {-rc}"
-            return f"Node sidecar (pid {self.pid}) was killed by {name}"
-        return f"Node sidecar (pid {self.pid}) exited with code {rc}"
-
-    def kill(self) -> None:
-        if self.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.wait(5)
-        self.close_fds()
-
-    def close_fds(self) -> None:
-        for attr in ("wfd",):
-            fd = getattr(self, attr, -1)
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-                setattr(self, attr, -1)
-        if self.reader.fd >= 0:
-            try:
-                os.close(self.reader.fd)
-            except OSError:
-                pass
-            self.reader.fd = -1
-
-    def close_input(self) -> None:
-        """Close the sidecar's fd 3 (EOF tells it to exit)."""
-        if self.wfd >= 0:
-            try:
-                os.close(self.wfd)
-            except OSError:
-                pass
-            self.wfd = -1
-
-
-def _close_inherited(above: int) -> list[tuple]:
-    """Close actions for the worker's inheritable fds above ``above`` (e.g. multiprocessing's resource-tracker
-    pipe): a sidecar must not keep the worker's pipes open, or their readers never see EOF."""
-    try:
-        fds = [int(f) for f in os.listdir("/proc/self/fd")]
-    except OSError:
-        return []
-    out = []
-    for fd in fds:
-        if fd > above:
-            try:
-                if os.get_inheritable(fd):
-                    out.append((os.POSIX_SPAWN_CLOSE, fd))
-            except OSError:
-                pass
-    return out
-
-
-def _which(cmd: str, path: str) -> str:
-    for d in path.split(os.pathsep):
-        cand = os.path.join(d or ".", cmd)
-        if os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return cand
-    raise SidecarError(f"cannot start the Node sidecar: '{cmd}' not found on PATH")
 
 
 class SidecarPool:
@@ -202,15 +33,17 @@ class SidecarPool:
         self._lock = threading.Lock()
         self.closed = False
         self.replaced = 0  # sidecars started to replace dead/killed ones (observable in tests)
+        self.lifeline: Lifeline | None = None
 
     def start(self) -> None:
+        self.lifeline = Lifeline()
         for _ in range(self.size):
             self._idle.put(self._spawn())
 
     def _spawn(self) -> Sidecar:
         if self.closed:
             raise SidecarError("the daskflow sidecar pool is closed (plugin torn down)")
-        sc = Sidecar(self.spec)
+        sc = Sidecar(self.spec, None if self.lifeline is None else self.lifeline.pid)
         with self._lock:
             self._all.add(sc)
         return sc
@@ -292,6 +125,7 @@ class SidecarPool:
                 sc.kill()
         for sc in sidecars:
             sc.close_fds()
+        self._cut_lifeline()
 
     def close_now(self) -> None:
         """Synchronous last resort (process exit): SIGKILL everything."""
@@ -301,6 +135,12 @@ class SidecarPool:
             self._all.clear()
         for sc in sidecars:
             sc.kill()
+        self._cut_lifeline()
+
+    def _cut_lifeline(self) -> None:
+        lifeline, self.lifeline = self.lifeline, None
+        if lifeline is not None:
+            lifeline.close()
 
 
 async def _wait_all(sidecars: list[Sidecar], timeout: float) -> None:

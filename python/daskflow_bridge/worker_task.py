@@ -6,7 +6,8 @@ import threading
 import time
 from typing import Any
 
-from .plugin import Sidecar, SidecarError, SidecarPool, get_pool
+from .plugin import SidecarPool, get_pool
+from .sidecar import Sidecar, SidecarError
 from .protocol import (
     OP_CRASH_ENVELOPE,
     OP_DONE,

@@ -4,13 +4,11 @@
  */
 import { markWorkerProcess } from "../core/flow.ts";
 import { WorkerChannel } from "./channel.ts";
-import { watchParent } from "./orphan-watch.ts";
 import { preload } from "./load-task.ts";
 import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
 import type { SidecarRequest } from "../dask/protocol.ts";
 
 markWorkerProcess();
-watchParent();
 
 let queue: Promise<void> = Promise.resolve();
 const channel = new WorkerChannel(

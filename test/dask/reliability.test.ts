@@ -1,12 +1,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flow, getRunContext, StateType, CrashedRunError } from "../../src/index.ts";
 import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
-import { exitProcess, fanOut, inc, killMyWorker, napMs, spin, whereAmI } from "./tasks.ts";
+import { exitProcess, fanOut, inc, killMyWorker, napMs, pidThenSpin, spin, whereAmI } from "./tasks.ts";
 import { captureStderr } from "../helpers.ts";
 import { REPO, type TestCluster, descendants, markProcesses, startCluster, waitForNoMarked } from "./fixtures.ts";
 
@@ -117,6 +117,28 @@ test("a worker killed mid-task: the task ends CRASHED (KilledWorker), other task
   assert.deepEqual(others, [11, 21, 31]);
 });
 
+test("a sidecar busy in synchronous code is ended when its worker dies", async () => {
+  await cluster.addWorker({ nthreads: 1 }); // keep two workers after this test kills one
+  const dir = mkdtempSync(join(tmpdir(), "daskflow-lifeline-"));
+  const pidFile = join(dir, "sidecar.pid");
+  const f = flow({ taskRunner: onCluster() }, async () => {
+    const spinning = pidThenSpin.submit(pidFile, 120_000);
+    const sidecar = await until(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : undefined), 30_000);
+    const worker = parentOf(sidecar);
+    assert.ok(worker && worker !== process.pid, "the sidecar runs under a Dask worker");
+    process.kill(worker, "SIGKILL");
+    const gone = await until(() => (alive(sidecar) ? undefined : true), 10_000);
+    return { gone, state: (await spinning.wait()).type };
+  });
+  try {
+    const { gone, state } = await f();
+    assert.equal(gone, true, "the spinning sidecar ended within seconds of its worker");
+    assert.equal(state, StateType.CRASHED);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the bridge dying fails every pending future, ends the flow CRASHED, and leaves no process", async () => {
   // Three threads: two run the long naps, the third answers `whereAmI` while the naps are still pending.
   const f = flow({ taskRunner: new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 3 } }) }, async () => {
@@ -204,3 +226,28 @@ test("a module whose flow call is at top level runs the flow once, not again on 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Polls `probe` every 50 ms until it returns a value (or throws after `timeoutMs`). */
+async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}

@@ -2,6 +2,7 @@
  * Tasks used by the Dask tests. They live in their own module because Dask workers import the module that defines
  * a task (a test file would run its tests when imported).
  */
+import { existsSync, writeFileSync } from "node:fs";
 import { getRunContext, getRunLogger, task } from "../../src/index.ts";
 import { getDaskClient } from "../../src/dask/index.ts";
 
@@ -54,6 +55,17 @@ export const sleepAsync = task({ timeoutSeconds: 0.5 }, async (ms: number) => {
 });
 
 /** A synchronous busy loop: only recycling the sidecar stops it. */
+/** Writes its sidecar's pid to `pidFile`, then runs synchronous code for `ms` (a rerun returns at once). */
+export const pidThenSpin = task((pidFile: string, ms: number) => {
+  if (existsSync(pidFile)) return 0;
+  writeFileSync(pidFile, String(process.pid));
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // a busy event loop: this sidecar cannot see its worker go
+  }
+  return ms;
+});
+
 export const spin = task({ timeoutSeconds: 1 }, (ms: number) => {
   const end = Date.now() + ms;
   while (Date.now() < end) {
