@@ -83,7 +83,7 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
             pool.give_back(sc)
 
 
-EVENT_BATCH_INTERVAL = 0.02  # seconds; events of one worker are coalesced into one log_event per interval
+EVENT_BATCH_INTERVAL = 0.02  # seconds; a worker sends at most one log_event per interval (per topic)
 BATCH_KIND = "batch"  # {kind: "batch", events: [...]} on the topic; the bridge unpacks it into single events
 
 _batchers: dict[tuple[int, str], "_EventBatcher"] = {}
@@ -91,8 +91,9 @@ _batchers_lock = threading.Lock()
 
 
 class _EventBatcher:
-    """Coalesces a worker's events for one topic: one scheduler message per interval instead of one per event
-    (a per-task RUNNING event otherwise doubles the scheduler's message load for trivial tasks).
+    """Coalesces a worker's events for one topic: at most one scheduler message per interval instead of one per
+    event (a per-task RUNNING event otherwise doubles the scheduler's message load for trivial tasks). An event
+    after a quiet interval goes at once; events that follow within the interval wait for its end, together.
 
     Worker.log_event is thread-aware (from a task thread it does ``loop.add_callback(batched_send, ...)``);
     we only ever call it from the worker's event loop, in ``_flush``.
@@ -104,6 +105,7 @@ class _EventBatcher:
         self.lock = threading.Lock()
         self.items: list[Any] = []
         self.scheduled = False
+        self.last_flush = 0.0  # time.monotonic() of the last message sent
 
     def add(self, data: Any) -> None:
         with self.lock:
@@ -111,22 +113,27 @@ class _EventBatcher:
             if self.scheduled:
                 return
             self.scheduled = True
+            delay = self.last_flush + EVENT_BATCH_INTERVAL - time.monotonic()
         try:
-            self.worker.loop.add_callback(self._arm)
+            self.worker.loop.add_callback(self._arm, delay)
         except Exception:  # worker loop closed: drop the events rather than fail the task
             with self.lock:
                 self.scheduled = False
                 self.items.clear()
 
-    def _arm(self) -> None:
-        import asyncio
+    def _arm(self, delay: float) -> None:
+        if delay <= 0:
+            self._flush()
+        else:
+            import asyncio
 
-        asyncio.get_running_loop().call_later(EVENT_BATCH_INTERVAL, self._flush)
+            asyncio.get_running_loop().call_later(delay, self._flush)
 
     def _flush(self) -> None:
         with self.lock:
             items, self.items = self.items, []
             self.scheduled = False
+            self.last_flush = time.monotonic()
         if not items:
             return
         try:

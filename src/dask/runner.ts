@@ -46,6 +46,9 @@ interface DaskTask {
 /** How long a finished task's final state event may lag its Dask completion before the envelope is fetched. */
 const FINAL_EVENT_GRACE_MS = 1500;
 
+/** Submits made in one tick go to the scheduler together, except that the first this many go at once. */
+const FIRST_SEND = 64;
+
 export class DaskTaskRunner implements TaskRunner {
   readonly name = "DaskTaskRunner";
   readonly options: Readonly<DaskTaskRunnerOptions>;
@@ -60,6 +63,8 @@ export class DaskTaskRunner implements TaskRunner {
   #refs = new Map<TaskFuture<unknown>, DaskRef>();
   #batch: SubmitTask[] = [];
   #flushing = false;
+  /** The first FIRST_SEND submits of this tick already went to the bridge. */
+  #sentEarly = false;
   #gathers = new Map<string, Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>>();
   #gatherScheduled = false;
   #crash: Error | undefined;
@@ -148,6 +153,12 @@ export class DaskTaskRunner implements TaskRunner {
     }
     this.#batch.push(task);
     this.#checkResources(task);
+    if (this.#batch.length === FIRST_SEND && !this.#sentEarly && this.#info && this.#bridge && !this.#crash) {
+      // A long submit loop: let the cluster start on its first tasks while the rest are still being submitted.
+      this.#sentEarly = true;
+      this.#bridge.send({ op: "submit", tasks: this.#batch });
+      this.#batch = [];
+    }
     if (!this.#flushing) {
       this.#flushing = true;
       setImmediate(() => void this.#flush());
@@ -164,6 +175,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     const tasks = this.#batch;
     this.#batch = [];
+    this.#sentEarly = false;
     if (tasks.length && this.#bridge && !this.#crash) this.#bridge.send({ op: "submit", tasks });
   }
 

@@ -28,6 +28,17 @@ test("submit, map and chains run on the Dask workers and return their values", a
   assert.deepEqual(await f(), { b: 13, mapped: [14, 15, 16] });
 });
 
+test("a long submit loop (its first tasks go ahead of the rest) keeps every dependency and result", async () => {
+  const f = flow({ taskRunner: onCluster() }, async () => {
+    await inc.submit(0).result(); // the runner is started: the next loop's first 64 submits are sent at once
+    let chain = inc.submit(0);
+    const all = [chain];
+    for (let i = 1; i < 150; i++) all.push((chain = inc.submit(chain)));
+    return Promise.all(all.map((x) => x.result()));
+  });
+  assert.deepEqual(await f(), Array.from({ length: 150 }, (_, i) => i + 1));
+});
+
 test("futures nested in arrays, objects and Maps become Dask dependencies", async () => {
   const f = flow({ taskRunner: onCluster() }, async () => {
     const a = inc.submit(1);
