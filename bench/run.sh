@@ -2,6 +2,7 @@
 # The benchmarks (`npm run bench` runs scripts/setup.sh, then this). Figures and how to read them: bench/README.md.
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
+#   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +10,19 @@ if [ ! -x .venv/bin/python ]; then
   echo "bench: the repo-local Python environment is missing; run \`bash scripts/setup-python.sh\` (or \`npm run bench\`)." >&2
   exit 1
 fi
+# Like a user's project: `daskflow` is the built package (dist/), only the benchmark's own files run through tsx.
+npm run --silent build
+export TSX_TSCONFIG_PATH=bench/tsconfig.dist.json
 # Per-task INFO logs (state changes, worker logs) would otherwise dominate what is measured.
 export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
 
 echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $(node --version), $(.venv/bin/python --version), distributed $(.venv/bin/python -c 'import distributed; print(distributed.__version__)')"
 what="${1:-all}"
+[ $# -gt 0 ] && shift
+case "$what" in
+  all | inprocess | dask | prefect | batch | shared-scheduler) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler)" >&2; exit 2 ;;
+esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
   echo
@@ -25,4 +34,8 @@ fi
 if [ "$what" = prefect ]; then
   bash bench/setup-prefect.sh
   npx tsx bench/prefect-compare.ts
+fi
+# Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`.
+if [ "$what" = batch ] || [ "$what" = shared-scheduler ]; then
+  npx tsx "bench/$what.ts" "$@"
 fi
