@@ -2,9 +2,9 @@
  * daskflow against Prefect 3 + prefect-dask on the same Dask cluster shape, side by side in one run, rounds
  * alternating (Prefect, daskflow, Prefect, daskflow, ...) to spread machine noise.
  *
- *   bash bench/setup-prefect.sh && npx tsx bench/prefect-compare.ts
- *   BENCH_ROUNDS=3 BENCH_TRIVIAL=2000 BENCH_CHAIN=50 BENCH_MAP=10000 BENCH_FAN=500 npx tsx bench/prefect-compare.ts
- *   BENCH_ONLY=daskflow npx tsx bench/prefect-compare.ts     # only the daskflow side (no ratios)
+ *   bash bench/run.sh prefect        # installs .venv-bench on first use (bench/setup-prefect.sh), then this script
+ *   BENCH_ROUNDS=3 BENCH_TRIVIAL=2000 BENCH_CHAIN=50 BENCH_MAP=10000 BENCH_FAN=500 bash bench/run.sh prefect
+ *   BENCH_ONLY=daskflow bash bench/run.sh prefect     # only daskflow and raw Dask (no Prefect ratios)
  *
  * Workloads (the same on both sides, one flow run per round, after a warm-up that starts the cluster):
  *   (a) trivial  BENCH_TRIVIAL (2,000) `inc.submit(i)`, then the result of each              goal: Prefect/daskflow >= 5
@@ -14,6 +14,8 @@
  *                `inc.map(items)` (automatic batches for 1,000+ items); the ratio line uses the plain one
  *   (d) fan      BENCH_FAN (500) `nap.submit(i)` that each sleep 50 ms, then `total.submit(futures)`, until its
  *                result                       goal: daskflow within 10 % of the ideal, 500 x 50 ms / thread slots
+ *                also raw Dask (bench/raw_dask.py fan: client.submit and time.sleep, no Prefect, no daskflow) each
+ *                round, for what Dask itself costs on this machine
  * The Prefect side is bench/prefect_side.py run with .venv-bench's Python (Prefect's ephemeral API server, PREFECT_HOME
  * in a temporary directory, PREFECT_LOGGING_LEVEL=WARNING); the daskflow side runs here (DASKFLOW_LOGGING_LEVEL=WARNING).
  */
@@ -118,6 +120,25 @@ function prefectRound(): Promise<Timings> {
 
 // ------------------------------------------------------------------------------------------------ daskflow side
 
+/** (d) written directly against distributed with the repo's .venv (bench/raw_dask.py fan): Dask's own floor. */
+function rawFanRound(): Promise<number> {
+  const python = join(ROOT, ".venv", "bin", "python");
+  const args = [join(HERE, "raw_dask.py"), "fan", JSON.stringify(CLUSTER_KWARGS), String(FAN), String(SLEEP_S), "1"];
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
+    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr = (stderr + t).slice(-4000)));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("{"));
+      if (code === 0 && line) resolve((JSON.parse(line) as { fan_s: number[] }).fan_s[0]!);
+      else reject(new Error(`raw_dask.py fan exited with ${code}\n${stderr}`));
+    });
+  });
+}
+
 const allResults = <T>(futures: { result(): Promise<T> }[]) => Promise.all(futures.map((f) => f.result()));
 
 const workFlow = flow({ name: "bench-prefect-compare", taskRunner: new DaskTaskRunner({ clusterKwargs: CLUSTER_KWARGS }) }, async () => {
@@ -191,6 +212,7 @@ async function main(): Promise<void> {
   );
   const pf: Row[] = [];
   const df: Row[] = [];
+  const rawFan: number[] = [];
   let versions = "";
   try {
     for (let r = 0; r < ROUNDS; r++) {
@@ -207,6 +229,7 @@ async function main(): Promise<void> {
       }
       const b = await daskflowRound();
       df.push(b);
+      rawFan.push(await rawFanRound());
       console.log(
         `  round ${r + 1} daskflow : trivial ${secs(b.trivial_s!)} (submit loop ${secs(b.trivial_submit_s!)}), chain ${secs(b.chain_s!)}, ` +
           `map ${secs(b.map_s!)} (unbatched ${secs(b.map_unbatched_s!)}), fan ${secs(b.fan_s!)} (submit ${secs(b.fan_submit_s!)}); ` +
@@ -231,11 +254,15 @@ async function main(): Promise<void> {
   console.log(`  map, daskflow one Dask task per item (batchSize 1): ${secs(m(df, "map_unbatched_s"))} [${secs(b(df, "map_unbatched_s"))}]`);
   detail("fan", "fan_s");
   console.log(`  per task:${pf.length ? ` prefect trivial ${((m(pf, "trivial_s") / N) * 1000).toFixed(1)} ms,` : ""} daskflow ${((m(df, "trivial_s") / N) * 1000).toFixed(2)} ms`);
+  const fanRaw = median(rawFan);
+  console.log(`  fan, raw Dask (client.submit + time.sleep): ${secs(fanRaw)} [${secs(best(rawFan))}]`);
   console.log("");
-  if (ONLY_DASKFLOW) {
-    console.log(`fan-${FAN}x${SLEEP_S * 1000}ms daskflow/ideal: ${(m(df, "fan_s") / IDEAL_FAN_S).toFixed(2)} (goal <= 1.10, ${verdict(m(df, "fan_s") <= IDEAL_FAN_S * 1.1)})`);
-    return;
-  }
+  const fanIdeal = () =>
+    console.log(
+      `fan-${FAN}x${SLEEP_S * 1000}ms daskflow/ideal: ${(m(df, "fan_s") / IDEAL_FAN_S).toFixed(2)} (goal <= 1.10, ${verdict(m(df, "fan_s") <= IDEAL_FAN_S * 1.1)}; ` +
+        `ideal ${FAN} x ${SLEEP_S * 1000} ms / ${SLOTS} slots = ${secs(IDEAL_FAN_S)}; raw Dask/ideal ${(fanRaw / IDEAL_FAN_S).toFixed(2)}, daskflow/raw Dask ${(m(df, "fan_s") / fanRaw).toFixed(2)})`,
+    );
+  if (ONLY_DASKFLOW) return fanIdeal();
 
   const ratio = (k: string, dfKey = k) => m(pf, k) / m(df, dfKey);
   const lines = [
@@ -250,11 +277,8 @@ async function main(): Promise<void> {
   }
   const fanDf = m(df, "fan_s");
   const fanPf = m(pf, "fan_s");
-  console.log(`fan-${FAN}x${SLEEP_S * 1000}ms prefect-dask/daskflow: ${(fanPf / fanDf).toFixed(1)}x (${secs(fanPf)} vs ${secs(fanDf)})`);
-  console.log(
-    `fan-${FAN}x${SLEEP_S * 1000}ms daskflow/ideal: ${(fanDf / IDEAL_FAN_S).toFixed(2)} (goal <= 1.10, ${verdict(fanDf <= IDEAL_FAN_S * 1.1)}; ` +
-      `ideal ${FAN} x ${SLEEP_S * 1000} ms / ${SLOTS} slots = ${secs(IDEAL_FAN_S)}; prefect-dask/ideal ${(fanPf / IDEAL_FAN_S).toFixed(2)})`,
-  );
+  console.log(`fan-${FAN}x${SLEEP_S * 1000}ms prefect-dask/daskflow: ${(fanPf / fanDf).toFixed(1)}x (${secs(fanPf)} vs ${secs(fanDf)}; prefect-dask/ideal ${(fanPf / IDEAL_FAN_S).toFixed(2)})`);
+  fanIdeal();
 }
 
 await main();

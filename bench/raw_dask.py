@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/raw_dask.py work     '<cluster kwargs JSON>' [N] [CHAIN]   # throughput + chain, one cluster
     .venv/bin/python bench/raw_dask.py startup  '<cluster kwargs JSON>'               # nothing -> first result
+    .venv/bin/python bench/raw_dask.py fan      '<cluster kwargs JSON>' N SECONDS ROUNDS   # fan-out/fan-in (prefect-compare)
 
 Prints one JSON object on stdout (times in seconds). bench/dask.ts runs it as a subprocess, alternating with the
 daskflow side, on the same cluster kwargs.
@@ -112,6 +113,32 @@ def startup(kwargs: dict) -> dict:
     return out
 
 
+def nap(i, seconds):
+    time.sleep(seconds)
+    return i
+
+
+def total(values):
+    return sum(values)
+
+
+def fan(kwargs: dict, n: int, seconds: float, rounds: int) -> dict:
+    """The fan-out/fan-in of bench/prefect-compare.ts (d), written directly against distributed: n naps, one total."""
+    from distributed import Client, LocalCluster
+
+    times = []
+    with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
+        assert client.submit(total, client.map(nap, range(8), seconds=0, pure=False)).result() == 28  # warm-up
+        for _ in range(rounds):
+            t = time.perf_counter()
+            naps = [client.submit(nap, i, seconds, pure=False) for i in range(n)]
+            value = client.submit(total, naps, pure=False).result()
+            times.append(time.perf_counter() - t)
+            assert value == n * (n - 1) // 2
+            del naps
+    return {"fan_s": times}
+
+
 def main() -> None:
     workload = sys.argv[1]
     kwargs = json.loads(sys.argv[2])
@@ -121,8 +148,10 @@ def main() -> None:
         result = work(kwargs, n, chain)
     elif workload == "startup":
         result = startup(kwargs)
+    elif workload == "fan":
+        result = fan(kwargs, int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
     else:
-        raise SystemExit(f"unknown workload {workload!r} (work, startup)")
+        raise SystemExit(f"unknown workload {workload!r} (work, startup, fan)")
     import distributed
 
     result["distributed"] = distributed.__version__

@@ -13,6 +13,12 @@ fi
 # Like a user's project: `daskflow` is the built package (dist/), only the benchmark's own files run through tsx.
 npm run --silent build
 export TSX_TSCONFIG_PATH=bench/tsconfig.dist.json
+# No benchmark uses TLS; a NODE_EXTRA_CA_CERTS bundle (this sandbox sets one) costs every Node process start ~80 ms
+# of CPU parsing it, a cost of the machine that lands on each sidecar (Python ignores it). BENCH_KEEP_ENV=1 keeps it.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${BENCH_KEEP_ENV:-}" ]; then
+  echo "bench: NODE_EXTRA_CA_CERTS unset for this run (BENCH_KEEP_ENV=1 keeps it)"
+  unset NODE_EXTRA_CA_CERTS
+fi
 # Per-task INFO logs (state changes, worker logs) would otherwise dominate what is measured.
 export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
 
