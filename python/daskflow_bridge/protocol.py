@@ -36,6 +36,7 @@ OP_READY = "ready"
 OP_RUN = "run"
 OP_TIMEOUT_ENVELOPE = "timeout-envelope"
 OP_CRASH_ENVELOPE = "crash-envelope"
+OP_SECEDE = "secede"  # sidecar -> worker: the task submits tasks of its own and will wait for them
 # the sidecar also sends OP_EVENT and OP_DONE
 
 STATUS_FINISHED = "finished"

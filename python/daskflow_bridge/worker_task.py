@@ -13,11 +13,13 @@ from .protocol import (
     OP_DONE,
     OP_EVENT,
     OP_RUN,
+    OP_SECEDE,
     OP_TIMEOUT_ENVELOPE,
     ChannelClosed,
     ProtocolError,
 )
 
+_this_task = threading.local()  # per task thread: whether the running task has seceded (at most once)
 HARD_TIMEOUT_GRACE = 2.0  # seconds on top of meta.timeout_seconds before the sidecar is killed
 ENVELOPE_TIMEOUT = 30.0  # seconds a fresh sidecar gets to answer timeout-/crash-envelope
 
@@ -54,6 +56,7 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
     retries = int(meta.get("retries") or 0)
 
     batcher = _batcher(worker, topic)
+    _this_task.seceded = False
 
     def log_event(data: Any) -> None:
         batcher.add(data)
@@ -207,6 +210,14 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                     deadline = time.monotonic() + limit
                 else:
                     deadline = None
+        elif op == OP_SECEDE:
+            # Like Dask's worker_client(): a task waiting on tasks it submitted must not hold its thread slot, or a
+            # small cluster deadlocks. Once per task; the thread ends when the task does.
+            if not getattr(_this_task, "seceded", False):
+                from distributed import secede
+
+                secede()
+                _this_task.seceded = True
         elif op == OP_DONE:
             env = msg.get("envelope")
             if not isinstance(env, (bytes, bytearray)):

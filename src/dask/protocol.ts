@@ -139,6 +139,8 @@ export type SidecarRequest =
 export type SidecarMessage =
   | { op: "ready"; pid: number }
   | { op: "event"; data: WorkerEvent }
+  /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
+  | { op: "secede" }
   | { op: "done"; envelope: Uint8Array; event?: WorkerEvent };
 
 const encoder = new Encoder({ ignoreUndefined: true });

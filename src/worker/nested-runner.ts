@@ -10,14 +10,22 @@ export class NestedRunner implements TaskRunner {
   readonly name = "DaskTaskRunner";
   #inner: DaskTaskRunner | undefined;
 
-  constructor(readonly schedulerAddress: string) {}
+  /** `onFirstSubmit`: the task is about to wait on tasks of its own (the worker then frees its thread slot). */
+  constructor(
+    readonly schedulerAddress: string,
+    private readonly onFirstSubmit?: () => void,
+  ) {}
 
   get crashed(): Error | undefined {
     return this.#inner?.crashed;
   }
 
   #runner(): DaskTaskRunner {
-    return (this.#inner ??= new DaskTaskRunner({ address: this.schedulerAddress }));
+    if (!this.#inner) {
+      this.onFirstSubmit?.();
+      this.#inner = new DaskTaskRunner({ address: this.schedulerAddress });
+    }
+    return this.#inner;
   }
 
   submit(submission: TaskSubmission): void {

@@ -8,7 +8,7 @@ import { REPO } from "../dask/fixtures.ts";
 
 const HERE = join(REPO, "test", "package");
 
-test("the built package under tsx, as a user runs it: TS tasks run on workers, daskflow itself compiled", async () => {
+test("the built package under tsx, as a user runs it: TS tasks (also submitted by tasks) run on workers, daskflow itself compiled", async () => {
   // `npm test` builds dist/ before the tests run.
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(HERE, "user-flow.ts")], {
     cwd: REPO,
@@ -18,11 +18,13 @@ test("the built package under tsx, as a user runs it: TS tasks run on workers, d
   const out = JSON.parse(stdout.trim().split("\n").at(-1)!) as {
     flowProcessDaskflow: string;
     squares: number[];
+    nested: number;
     worker: { daskflow: string; execArgv: string[]; module: string };
   };
   const dist = pathToFileURL(join(REPO, "dist", "index.js")).href;
   assert.equal(out.flowProcessDaskflow, dist, "the flow process uses the built package");
   assert.deepEqual(out.squares, [1, 4, 9]);
+  assert.equal(out.nested, 30, "a task's own submits (nested runner, its own sidecars) run TypeScript tasks too");
   assert.equal(out.worker.module, pathToFileURL(join(HERE, "user-tasks.ts")).href, "the task's own module ran on the worker");
   assert.equal(out.worker.daskflow, dist, "the sidecar uses the same built package");
   assert.ok(!out.worker.execArgv.some((a) => a.includes("tsx")), `the sidecar starts without tsx (${out.worker.execArgv.join(" ")})`);

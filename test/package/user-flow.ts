@@ -4,11 +4,11 @@
  */
 import { flow } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
-import { sidecarView, square } from "./user-tasks.ts";
+import { sidecarView, square, sumOfSquares } from "./user-tasks.ts";
 
 const main = flow({ taskRunner: new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 1 } }) }, async () => {
   const squares = await Promise.all(square.map([1, 2, 3]).map((f) => f.result()));
-  return { squares, worker: await sidecarView.submit().result() };
+  return { squares, nested: await sumOfSquares.submit(4).result(), worker: await sidecarView.submit().result() };
 });
 
 console.log(JSON.stringify({ flowProcessDaskflow: import.meta.resolve("daskflow"), ...(await main()) }));
