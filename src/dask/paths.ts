@@ -67,11 +67,15 @@ export interface SidecarCommand {
  */
 export function sidecarCommand(): SidecarCommand {
   const keep: string[] = [];
-  const deferred: string[] = [];
+  // In a sidecar (a task's nested runner), the loaders it deferred itself are passed on the same way.
+  const deferred = JSON.parse(process.env.DASKFLOW_LOADERS ?? "[]") as string[];
   const args = process.execArgv;
   const loader = (flag: string, spec: string) => {
     if (isTsxPreflight(spec)) return;
-    if (!fromSource && flag === "--import" && isTsxLoader(spec)) deferred.push(toImportUrl(spec));
+    if (!fromSource && flag === "--import" && isTsxLoader(spec)) {
+      const url = toImportUrl(spec);
+      if (!deferred.includes(url)) deferred.push(url);
+    }
     else keep.push(`${flag}=${spec}`);
   };
   for (let i = 0; i < args.length; i++) {
