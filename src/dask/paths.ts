@@ -72,11 +72,9 @@ export function sidecarCommand(): SidecarCommand {
   const args = process.execArgv;
   const loader = (flag: string, spec: string) => {
     if (isTsxPreflight(spec)) return;
-    if (!fromSource && flag === "--import" && isTsxLoader(spec)) {
-      const url = toImportUrl(spec);
-      if (!deferred.includes(url)) deferred.push(url);
-    }
-    else keep.push(`${flag}=${spec}`);
+    const url = !fromSource && flag === "--import" && isTsxLoader(spec) ? toImportUrl(spec) : undefined;
+    if (url === undefined) keep.push(`${flag}=${spec}`); // not deferred: started with, as in the flow process
+    else if (!deferred.includes(url)) deferred.push(url);
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -93,10 +91,13 @@ export function sidecarCommand(): SidecarCommand {
   return { node: process.execPath, argv: [...keep, sidecarEntry()], env };
 }
 
-/** A module specifier as the sidecar can import it from anywhere: a file: URL, or a package resolved from here. */
-function toImportUrl(spec: string): string {
+/** A module specifier as the sidecar can import it from anywhere (a file: URL), or undefined if it cannot be found. */
+function toImportUrl(spec: string): string | undefined {
   if (spec.startsWith("file:") || spec.startsWith("data:")) return spec;
   if (isAbsolute(spec)) return pathToFileURL(spec).href;
-  const fromCwd = createRequire(join(process.cwd(), "noop.js"));
-  return pathToFileURL(fromCwd.resolve(spec)).href;
+  try {
+    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(spec)).href;
+  } catch {
+    return undefined;
+  }
 }
