@@ -20,6 +20,10 @@ export interface BridgeHandlers {
   output(line: string, stream: "stdout" | "stderr"): void;
 }
 
+/** What to do when the bridge's Python is missing or lacks Dask (there is no `npm run setup`: start/test run it). */
+const SETUP_HINT =
+  "Run `bash scripts/setup-python.sh` (or `npm test` / `npm start`, which run it) to create the repo-local environment with the pinned Dask, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.";
+
 export class BridgeError extends DaskflowError {
   override name = "BridgeError";
 }
@@ -84,7 +88,7 @@ export class Bridge {
   #spawnError(err: NodeJS.ErrnoException): Error {
     if (err.code === "ENOENT") {
       return new BridgeError(
-        `Python interpreter '${this.#python.path}' (from ${this.#python.source}) was not found. Run \`npm run setup\` in the daskflow repository (or \`bash scripts/setup-python.sh\`) to create the Python environment, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.`,
+        `Python interpreter '${this.#python.path}' (from ${this.#python.source}) was not found. ${SETUP_HINT}`,
       );
     }
     return new BridgeError(`Cannot start the Dask bridge with '${this.#python.path}': ${err.message}`);
@@ -95,7 +99,7 @@ export class Bridge {
     if (/No module named '?(distributed|dask|msgpack|daskflow_bridge)/.test(tail)) {
       const missing = /No module named '?([\w.]+)/.exec(tail)?.[1] ?? "distributed";
       return new BridgeError(
-        `Python '${this.#python.path}' (from ${this.#python.source}) cannot import '${missing}'. Run \`bash scripts/setup-python.sh\` (or \`npm test\` / \`npm start\`, which run it) to create the repo-local environment with the pinned Dask, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.`,
+        `Python '${this.#python.path}' (from ${this.#python.source}) cannot import '${missing}'. ${SETUP_HINT}`,
       );
     }
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
