@@ -106,10 +106,7 @@ class SidecarPool:
 
     async def close(self) -> None:
         """Close every sidecar's fd 3, then SIGTERM, then SIGKILL after TERM_GRACE seconds."""
-        self.closed = True
-        with self._lock:
-            sidecars = list(self._all)
-            self._all.clear()
+        sidecars = self._close_all()
         for sc in sidecars:
             sc.close_input()
         await _wait_all(sidecars, EOF_GRACE)
@@ -129,13 +126,17 @@ class SidecarPool:
 
     def close_now(self) -> None:
         """Synchronous last resort (process exit): SIGKILL everything."""
+        for sc in self._close_all():
+            sc.kill()
+        self._cut_lifeline()
+
+    def _close_all(self) -> list[Sidecar]:
+        """Mark the pool closed (no new sidecars) and hand over all it holds."""
         self.closed = True
         with self._lock:
             sidecars = list(self._all)
             self._all.clear()
-        for sc in sidecars:
-            sc.kill()
-        self._cut_lifeline()
+        return sidecars
 
     def _cut_lifeline(self) -> None:
         lifeline, self.lifeline = self.lifeline, None
