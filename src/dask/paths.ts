@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { SIDECAR_ENV, sidecarEnvList } from "./protocol.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** src/dask or dist/dask → the package root. */
@@ -55,7 +56,7 @@ const isTsxLoader = (spec: string) => spec === "tsx" || spec.startsWith("tsx/") 
 export interface SidecarCommand {
   node: string;
   argv: string[];
-  /** DASKFLOW_LOADERS: loaders the sidecar imports just before the first user module instead of at start. */
+  /** SIDECAR_ENV.loaders: loaders the sidecar imports just before the first user module instead of at start. */
   env: Record<string, string>;
 }
 
@@ -63,12 +64,12 @@ export interface SidecarCommand {
  * The Node command a worker runs for a sidecar: this Node, with this process's loaders (tsx and the like).
  *
  * Built daskflow runs natively in the sidecar; tsx, which costs a sidecar ~0.5 s of CPU to start, is imported only
- * when the first task module is (DASKFLOW_LOADERS). From TypeScript sources, daskflow itself needs tsx at once.
+ * when the first task module is (SIDECAR_ENV.loaders). From TypeScript sources, daskflow itself needs tsx at once.
  */
 export function sidecarCommand(): SidecarCommand {
   const keep: string[] = [];
   // In a sidecar (a task's nested runner), the loaders it deferred itself are passed on the same way.
-  const deferred = JSON.parse(process.env.DASKFLOW_LOADERS ?? "[]") as string[];
+  const deferred = sidecarEnvList(SIDECAR_ENV.loaders);
   const args = process.execArgv;
   const loader = (flag: string, spec: string) => {
     if (isTsxPreflight(spec)) return;
@@ -87,7 +88,7 @@ export function sidecarCommand(): SidecarCommand {
   }
   // Loaded from TypeScript sources: the sidecar needs a TS loader too (resolved here, not from the worker's cwd).
   if (fromSource && !keep.some((a) => a.includes("tsx"))) keep.push(`--import=${import.meta.resolve("tsx")}`);
-  const env: Record<string, string> = deferred.length ? { DASKFLOW_LOADERS: JSON.stringify(deferred) } : {};
+  const env: Record<string, string> = deferred.length ? { [SIDECAR_ENV.loaders]: JSON.stringify(deferred) } : {};
   return { node: process.execPath, argv: [...keep, sidecarEntry()], env };
 }
 

@@ -172,3 +172,15 @@ export class FrameDecoder<T> {
     return out;
   }
 }
+
+/** JSON lists of module URLs the flow process hands a sidecar in its environment. */
+export const SIDECAR_ENV = {
+  /** The first tasks' modules: imported as the sidecar starts. */
+  preload: "DASKFLOW_PRELOAD",
+  /** The flow's TS loaders (tsx): imported just before the first user module, not at start. */
+  loaders: "DASKFLOW_LOADERS",
+} as const;
+
+export function sidecarEnvList(name: (typeof SIDECAR_ENV)[keyof typeof SIDECAR_ENV]): string[] {
+  return JSON.parse(process.env[name] ?? "[]") as string[];
+}

@@ -22,7 +22,7 @@ import {
   validateDaskOptions,
 } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
-import type { BridgeMessage, StartReply, StartRequest, SubmitTask, WorkerEvent, WorkerInfo } from "./protocol.ts";
+import { SIDECAR_ENV, type BridgeMessage, type StartReply, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
 interface Run {
@@ -153,11 +153,10 @@ export class DaskTaskRunner implements TaskRunner {
     }
     this.#batch.push(task);
     this.#checkResources(task);
-    if (this.#batch.length === FIRST_SEND && !this.#sentEarly && this.#info && this.#bridge && !this.#crash) {
+    if (this.#batch.length === FIRST_SEND && !this.#sentEarly && this.#info) {
       // A long submit loop: let the cluster start on its first tasks while the rest are still being submitted.
       this.#sentEarly = true;
-      this.#bridge.send({ op: "submit", tasks: this.#batch });
-      this.#batch = [];
+      this.#sendBatch();
     }
     if (!this.#flushing) {
       this.#flushing = true;
@@ -173,9 +172,14 @@ export class DaskTaskRunner implements TaskRunner {
     } finally {
       this.#flushing = false;
     }
+    this.#sentEarly = false;
+    this.#sendBatch();
+  }
+
+  /** Hands what is batched to the bridge (dropped if it never started or crashed: those runs are CRASHED already). */
+  #sendBatch(): void {
     const tasks = this.#batch;
     this.#batch = [];
-    this.#sentEarly = false;
     if (tasks.length && this.#bridge && !this.#crash) this.#bridge.send({ op: "submit", tasks });
   }
 
@@ -202,7 +206,7 @@ export class DaskTaskRunner implements TaskRunner {
     this.#bridge = bridge;
     const { node, argv, env } = sidecarCommand();
     if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
-    if (this.#preload.size) env.DASKFLOW_PRELOAD = JSON.stringify([...this.#preload]);
+    if (this.#preload.size) env[SIDECAR_ENV.preload] = JSON.stringify([...this.#preload]);
     const request: StartRequest = {
       topic: `daskflow-run-${this.#id}`,
       plugin_name: `daskflow-sidecars-${this.#id}`,

@@ -6,6 +6,7 @@
 import { DaskflowError } from "../core/errors.ts";
 import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
+import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
 
 const IMPORT_TIMEOUT_MS = 60_000;
 const imports = new Map<string, Promise<unknown>>();
@@ -14,7 +15,7 @@ const imports = new Map<string, Promise<unknown>>();
 let loaders: Promise<void> | undefined;
 function userLoaders(): Promise<void> {
   loaders ??= (async () => {
-    for (const url of JSON.parse(process.env.DASKFLOW_LOADERS ?? "[]") as string[]) await import(url);
+    for (const url of sidecarEnvList(SIDECAR_ENV.loaders)) await import(url);
   })();
   return loaders;
 }

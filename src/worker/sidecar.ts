@@ -6,7 +6,7 @@ import { markWorkerProcess } from "../core/flow.ts";
 import { WorkerChannel } from "./channel.ts";
 import { preload } from "./load-task.ts";
 import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
-import type { SidecarRequest } from "../dask/protocol.ts";
+import { SIDECAR_ENV, sidecarEnvList, type SidecarRequest } from "../dask/protocol.ts";
 
 markWorkerProcess();
 
@@ -39,4 +39,4 @@ async function dispatch(request: SidecarRequest): Promise<void> {
 }
 
 channel.send({ op: "ready", pid: process.pid });
-if (process.env.DASKFLOW_PRELOAD) preload(JSON.parse(process.env.DASKFLOW_PRELOAD) as string[]);
+preload(sidecarEnvList(SIDECAR_ENV.preload));
