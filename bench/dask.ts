@@ -16,7 +16,6 @@
  * The raw side is bench/raw_dask.py run with the repo's .venv Python; the daskflow side runs here (work rounds) or
  * in a fresh copy of this script (`--child startup`).
  */
-import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +23,7 @@ import { flow } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
 import { inc } from "./dask-tasks.ts";
 import { best, median } from "./stats.ts";
+import { runJsonChild } from "./child.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 
@@ -119,48 +119,6 @@ function cpuDelta(before: Timings, after: Timings, prefix: string): Timings {
   return out;
 }
 
-let current: ReturnType<typeof spawn> | undefined;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    current?.kill("SIGTERM");
-    process.exit(130);
-  });
-}
-
-/**
- * Runs a child process and resolves with the JSON objects it printed on stdout. `onLine` sees each one as it comes
- * (with the wall-clock time since spawn), for the start-up figure measured from outside.
- */
-function runChild(cmd: string, args: string[], onLine?: (obj: Timings, sinceSpawn: number) => void): Promise<Timings[]> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: process.env });
-    current = child;
-    const objects: Timings[] = [];
-    let partial = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (text: string) => {
-      const lines = (partial + text).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.startsWith("{")) continue;
-        const obj = JSON.parse(line) as Timings;
-        objects.push(obj);
-        onLine?.(obj, (performance.now() - t0) / 1000);
-      }
-    });
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (text: string) => (stderr = (stderr + text).slice(-4000)));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      current = undefined;
-      if (code === 0) resolve(objects);
-      else reject(new Error(`${cmd} ${args.join(" ")} exited with ${signal ?? code}\n${stderr}`));
-    });
-  });
-}
-
 // ------------------------------------------------------------------------------------------------ daskflow side
 
 const runner = () => new DaskTaskRunner({ clusterKwargs: CLUSTER_KWARGS });
@@ -236,17 +194,19 @@ async function daskflowStartupChild(): Promise<void> {
 // ------------------------------------------------------------------------------------------------ main
 
 async function rawWork(): Promise<Timings> {
-  const [out] = await runChild(PYTHON, [join(HERE, "raw_dask.py"), "work", JSON.stringify(CLUSTER_KWARGS), String(N), String(CHAIN)]);
+  const [out] = await runJsonChild<Timings>(PYTHON, [join(HERE, "raw_dask.py"), "work", JSON.stringify(CLUSTER_KWARGS), String(N), String(CHAIN)]);
   return out!;
 }
 
 async function startup(cmd: string, args: string[]): Promise<Timings> {
   let fromOutside = NaN;
   let inside: Timings = {};
-  await runChild(cmd, args, (obj, sinceSpawn) => {
-    if (obj.event === undefined) return;
-    fromOutside = sinceSpawn;
-    inside = obj;
+  await runJsonChild<Timings>(cmd, args, {
+    onLine: (obj, sinceSpawn) => {
+      if (obj.event === undefined) return;
+      fromOutside = sinceSpawn;
+      inside = obj;
+    },
   });
   return { ...inside, spawn_to_first_result_s: fromOutside };
 }

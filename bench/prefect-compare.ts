@@ -19,7 +19,6 @@
  * The Prefect side is bench/prefect_side.py run with .venv-bench's Python (Prefect's ephemeral API server, PREFECT_HOME
  * in a temporary directory, PREFECT_LOGGING_LEVEL=WARNING); the daskflow side runs here (DASKFLOW_LOGGING_LEVEL=WARNING).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,6 +27,7 @@ import { flow } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
 import { inc, nap, total } from "./compare-tasks.ts";
 import { best, median } from "./stats.ts";
+import { onInterrupt, runJsonChild } from "./child.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 
@@ -69,74 +69,22 @@ if (!existsSync(PREFECT_PYTHON)) {
 
 /** One PREFECT_HOME for the whole run (so ~/.prefect is untouched); removed at the end. */
 const PREFECT_HOME = mkdtempSync(join(tmpdir(), "daskflow-bench-prefect-home-"));
-let current: ReturnType<typeof spawn> | undefined;
+onInterrupt(() => rmSync(PREFECT_HOME, { recursive: true, force: true }));
 
-/** Ends what is left of the Prefect side's process group (Dask workers, API server), by its id. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGTERM");
-  } catch {
-    // nothing left
-  }
-}
-
-function cleanup(): void {
-  killGroup(current?.pid);
-  rmSync(PREFECT_HOME, { recursive: true, force: true });
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-
-/** Runs bench/prefect_side.py in its own process group; resolves with the JSON object it printed. */
-function prefectRound(): Promise<Timings> {
+/** Runs bench/prefect_side.py (its own process group, ended after it); resolves with the JSON object it printed. */
+async function prefectRound(): Promise<Timings> {
   const args = [join(HERE, "prefect_side.py"), JSON.stringify(CLUSTER_KWARGS), String(N), String(CHAIN), String(MAP), String(FAN), String(SLEEP_S)];
-  return new Promise((resolve, reject) => {
-    const child = spawn(PREFECT_PYTHON, args, {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true, // own process group: whatever Prefect or Dask leaves behind is ended with it
-      env: { ...process.env, PREFECT_HOME, PREFECT_LOGGING_LEVEL: process.env.PREFECT_LOGGING_LEVEL ?? "WARNING" },
-    });
-    current = child;
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr = (stderr + t).slice(-6000)));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      killGroup(child.pid);
-      current = undefined;
-      const line = stdout.split("\n").find((l) => l.startsWith("{"));
-      if (code === 0 && line) resolve(JSON.parse(line) as Timings);
-      else reject(new Error(`prefect_side.py exited with ${signal ?? code}\n${stderr}`));
-    });
-  });
+  const env = { ...process.env, PREFECT_HOME, PREFECT_LOGGING_LEVEL: process.env.PREFECT_LOGGING_LEVEL ?? "WARNING" };
+  return (await runJsonChild<Timings>(PREFECT_PYTHON, args, { env }))[0]!;
 }
 
 // ------------------------------------------------------------------------------------------------ daskflow side
 
 /** (d) written directly against distributed with the repo's .venv (bench/raw_dask.py fan): Dask's own floor. */
-function rawFanRound(): Promise<number> {
+async function rawFanRound(): Promise<number> {
   const python = join(ROOT, ".venv", "bin", "python");
   const args = [join(HERE, "raw_dask.py"), "fan", JSON.stringify(CLUSTER_KWARGS), String(FAN), String(SLEEP_S), "1"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr = (stderr + t).slice(-4000)));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      const line = stdout.split("\n").find((l) => l.startsWith("{"));
-      if (code === 0 && line) resolve((JSON.parse(line) as { fan_s: number[] }).fan_s[0]!);
-      else reject(new Error(`raw_dask.py fan exited with ${code}\n${stderr}`));
-    });
-  });
+  return (await runJsonChild<{ fan_s: number[] }>(python, args))[0]!.fan_s[0]!;
 }
 
 const allResults = <T>(futures: { result(): Promise<T> }[]) => Promise.all(futures.map((f) => f.result()));
@@ -237,7 +185,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    cleanup();
+    rmSync(PREFECT_HOME, { recursive: true, force: true });
   }
 
   console.log("");
