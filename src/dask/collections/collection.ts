@@ -1,0 +1,22 @@
+/**
+ * The contract between a Dask collection built in TypeScript (Bag, DataFrame) and the client that computes it: a
+ * collection is a plan of plain data with a kind; the bridge turns the plan into the Dask collection of that kind
+ * (python/daskflow_bridge/collections/). Plans are plain data, so collections cross task boundaries unchanged.
+ */
+export const COLLECTION = Symbol.for("daskflow.collection");
+
+export type CollectionKind = "bag" | "dataframe";
+
+export interface CollectionPlan {
+  kind: CollectionKind;
+  /** Plain data (msgpack-encodable), read by the bridge's builder for `kind`. */
+  plan: unknown;
+}
+
+export interface DaskCollection {
+  [COLLECTION](): CollectionPlan;
+}
+
+export function isCollection(value: unknown): value is DaskCollection {
+  return typeof value === "object" && value !== null && typeof (value as Partial<DaskCollection>)[COLLECTION] === "function";
+}
