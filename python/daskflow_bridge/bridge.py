@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import Any
 
-from . import client_ops
+from . import client_ops, collections
 from . import protocol as P
 from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
@@ -169,6 +169,9 @@ class Bridge:
                         self._client(), msg.get("callable"), msg.get("args") or [], msg.get("kwargs") or {})))
                 elif op == P.OP_COMPUTE:
                     self._spawn(self._request(rid, client_ops.compute(self._client(), msg.get("expression"))))
+                elif op == P.OP_COLLECTION:
+                    self._spawn(self._request(rid, collections.run(
+                        msg.get("kind"), msg.get("action"), msg.get("plan"), msg.get("args") or {}, self._client())))
                 elif op == P.OP_CLOSE:
                     await self.teardown()
                     self.reply(rid, None)

@@ -24,6 +24,7 @@ OP_WORKERS = "workers"
 OP_CLOSE = "close"
 OP_CALL = "call"  # getDaskClient(): run a Python callable by import path
 OP_COMPUTE = "compute"  # getDaskClient(): evaluate an expression building a Dask collection
+OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
 
 # ---- bridge -> flow process
 OP_REPLY = "reply"

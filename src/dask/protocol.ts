@@ -6,6 +6,7 @@
 import { Encoder, Decoder } from "@msgpack/msgpack";
 import type { SerializedError } from "../core/errors.ts";
 import type { StateRecord } from "../core/state.ts";
+import type { CollectionKind } from "./collections/collection.ts";
 
 export interface DaskAnnotations {
   resources?: Record<string, number>;
@@ -77,6 +78,8 @@ export type BridgeRequest =
   | { op: "workers"; id: number }
   | { op: "call"; id: number; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
   | { op: "compute"; id: number; expression: string }
+  /** A collection plan (src/dask/collections/collection.ts): `action` (compute, persist, ...) by the builder of `kind`. */
+  | { op: "collection"; id: number; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
   | { op: "close"; id: number };
 
 /** A worker event on the run's topic. */

@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 KINDS = ("bag", "dataframe")
+# Each module: build(plan, client) -> a Dask collection, and async run(action, plan, args, client) -> wire data.
 
 
 def builder(kind: str) -> Any:
@@ -17,3 +18,11 @@ def builder(kind: str) -> Any:
     if kind not in KINDS:
         raise ValueError(f"unknown collection kind {kind!r}; expected one of {', '.join(KINDS)}")
     return importlib.import_module(f"{__name__}.{kind}")
+
+
+async def run(kind: str, action: str, plan: Any, args: dict[str, Any], client: Any) -> Any:
+    """Runs ``action`` (e.g. ``compute``) on the collection ``plan`` of ``kind`` with the bridge's async Client.
+
+    Each kind's module defines ``async def run(action, plan, args, client)`` and refuses actions it does not know.
+    """
+    return await builder(kind).run(action, plan, args, client)
