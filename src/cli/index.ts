@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /** The `daskflow` command (package.json `bin`): `daskflow setup`, `daskflow doctor`; one file per command. */
-import { doctor, usage as doctorUsage } from "./doctor.ts";
 import { CliError } from "./run.ts";
-import { setup, usage as setupUsage } from "./setup.ts";
 
-const help = `Usage:\n${setupUsage}\n\n${doctorUsage}`;
 const [command, ...rest] = process.argv.slice(2);
+const help = async () => {
+  const [setup, doctor] = await Promise.all([import("./setup.ts"), import("./doctor.ts")]);
+  return `Usage:\n${setup.usage}\n\n${doctor.usage}`;
+};
 
 try {
-  if (command === "setup") setup(rest);
-  else if (command === "doctor") process.exitCode = doctor(rest);
-  else if (command === undefined || command === "help" || command === "--help" || command === "-h") console.log(help);
-  else throw new CliError(`daskflow: unknown command '${command}'.\n${help}`);
+  // Each command loads only its own module.
+  if (command === "setup") (await import("./setup.ts")).setup(rest);
+  else if (command === "doctor") process.exitCode = (await import("./doctor.ts")).doctor(rest);
+  else if (command === undefined || command === "help" || command === "--help" || command === "-h") console.log(await help());
+  else throw new CliError(`daskflow: unknown command '${command}'.\n${await help()}`);
 } catch (error) {
   // Bad options (node:util parseArgs) and CliErrors are the user's to fix: no stack trace.
   if (error instanceof CliError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -16,7 +16,7 @@ export interface RunResult {
 
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): RunResult {
   const result = spawnSync(command, args, { encoding: "utf8", env, maxBuffer: 256 * 1024 * 1024 });
-  const error = result.error as NodeJS.ErrnoException | undefined;
+  const error: NodeJS.ErrnoException | undefined = result.error;
   return {
     ok: !error && result.status === 0,
     stdout: result.stdout ?? "",

@@ -33,8 +33,10 @@ export function setup(argv: string[]): void {
   const previous = existsSync(python) ? readStamp(venv) : undefined;
   const extras = checkExtras([...(previous?.extras ?? []), ...(values.with ?? []).flatMap((w) => w.split(","))]);
   const explicitBase = values.python ?? process.env.DASKFLOW_PYTHON;
-  // Fast path: no interpreter is started when the stamp matches.
-  if (previous && previous.hash === inputsHash(explicitBase ?? previous.base, extras)) {
+  // Fast path: no interpreter is started when the stamp matches and the bridge's metadata is still this version's
+  // (a `pip install` of another daskflow-bridge into the environment replaces it).
+  const bridgeInfo = previous && join(previous.purelib, `daskflow_bridge-${version}.dist-info`);
+  if (previous && bridgeInfo && existsSync(bridgeInfo) && previous.hash === inputsHash(explicitBase ?? previous.base, extras)) {
     say(`${venv} is up to date (Python ${previous.python}; ${describe(previous.versions)}); nothing to install.`);
     return;
   }
@@ -63,10 +65,9 @@ export function setup(argv: string[]): void {
   };
 
   const locks = [REQUIREMENTS, ...extras.map((name) => EXTRAS[name]!.lock)];
-  const all = locks.flatMap(pins);
   const named = [...CORE_DISTRIBUTIONS.slice(0, -1), ...extras.flatMap((name) => EXTRA_DISTRIBUTIONS[name] ?? [])];
-  const shown = all.filter((pin) => named.some((name) => pin.toLowerCase().startsWith(`${name}==`)));
-  say(`installing ${shown.join(", ")} and ${all.length - shown.length} more pinned packages from ${locks.map((l) => l.slice(PYTHON_SOURCES.length + 1)).join(" + ")} (a minute or two the first time)`);
+  const others = new Set(locks.flatMap(pins).map((pin) => pin.split("==")[0]!.toLowerCase())).size - named.length;
+  say(`installing ${named.join(", ")} and ${others} more packages, pinned in ${locks.map((l) => l.slice(PYTHON_SOURCES.length + 1)).join(" + ")} (a minute or two the first time)`);
   pip("the pinned requirements", locks.flatMap((lock) => ["-r", lock]));
 
   // Built from a copy: pip builds in the source tree, which is inside node_modules.
@@ -84,7 +85,7 @@ export function setup(argv: string[]): void {
   const missing = Object.entries(installed?.versions ?? {}).filter(([, v]) => v === null).map(([name]) => name);
   if (!installed || missing.length) throw new CliError(`daskflow setup: ${venv} lacks ${missing.join(", ") || "a working interpreter"} after installing; delete it and run \`npx daskflow setup\` again.`);
   const versions = installed.versions as Record<string, string>;
-  writeStamp(venv, { hash, base: base.spec, python: installed.python, extras, versions });
+  writeStamp(venv, { hash, base: base.spec, python: installed.python, extras, purelib: installed.purelib, versions });
   say(`ready: ${venv} (Python ${installed.python}; ${describe(versions)})`);
   say(`flows anywhere under ${root} use it; \`npx daskflow doctor\` checks it`);
 }

@@ -8,6 +8,8 @@ export interface Stamp {
   base: string;
   python: string;
   extras: string[];
+  /** The environment's site-packages, where the bridge's dist-info must stay (a cheap check of the fast path). */
+  purelib: string;
   /** Installed versions, by distribution name. */
   versions: Record<string, string>;
 }

@@ -5,16 +5,17 @@ import { run } from "./run.ts";
 export const CORE_DISTRIBUTIONS = ["distributed", "dask", "bokeh", "msgpack", "daskflow-bridge"];
 export const EXTRA_DISTRIBUTIONS: Record<string, string[]> = { dataframe: ["pandas", "pyarrow"] };
 
-const PROBE = `import json, sys, importlib.metadata as m
+const PROBE = `import json, sys, sysconfig, importlib.metadata as m
 def version(name):
     try:
         return m.version(name)
     except m.PackageNotFoundError:
         return None
-print(json.dumps({"python": sys.version.split()[0], "versions": {name: version(name) for name in sys.argv[1:]}}))`;
+print(json.dumps({"python": sys.version.split()[0], "purelib": sysconfig.get_paths()["purelib"], "versions": {name: version(name) for name in sys.argv[1:]}}))`;
 
 export interface Installed {
   python: string;
+  purelib: string;
   versions: Record<string, string | null>;
 }
 

@@ -50,7 +50,7 @@ export function choosePython(option: string | undefined): PythonChoice {
   if (fromEnv) return { path: fromEnv, source: "DASKFLOW_PYTHON", searched: [] };
   for (const start of searched) {
     const found = findEnvironment(start);
-    if (found) return { path: found, source: `the environment of \`npx daskflow setup\` (${dirname(dirname(found))})`, searched };
+    if (found) return { path: found, source: "the project's environment (npx daskflow setup)", searched };
   }
   if (existsSync(DEV_VENV)) return { path: DEV_VENV, source: "this repository's .venv", searched };
   return { path: "python3", source: "python3 on PATH", searched };

@@ -13,12 +13,11 @@ export function setupHint(python: PythonChoice): string {
   const searched = python.searched.length
     ? ` (no ${ENV_DIR} was found in ${python.searched.map((dir) => `'${dir}'`).join(" or ")} or their parents)`
     : "";
-  const repository = IN_REPOSITORY
-    ? " In this repository, `npm test` / `npm start` set up its own .venv (bash scripts/setup-python.sh)."
-    : "";
+  const repository = IN_REPOSITORY ? " (in this repository, `npm test` / `npm start` set up its .venv: bash scripts/setup-python.sh)" : "";
+  const chosen = python.searched.length ? "" : ` (${python.source} takes precedence over ${ENV_DIR})`;
   return (
-    `Run \`npx daskflow setup\` at your project's root to create ${ENV_DIR} with the pinned Dask and the bridge${searched}, ` +
-    `or set DASKFLOW_PYTHON (or the \`python\` option) to a Python that has them.${repository}`
+    `Run \`npx daskflow setup\` at your project's root to create ${ENV_DIR} with the pinned Dask and the bridge${searched}${repository}, ` +
+    `or set DASKFLOW_PYTHON (or the \`python\` option) to a Python that has them${chosen}.`
   );
 }
 
