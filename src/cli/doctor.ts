@@ -29,7 +29,7 @@ def bridge():
 with Client(sys.argv[1], timeout=10) as client:
     versions = client.get_versions(check=False)
     bridges = client.run(bridge)
-print(json.dumps({"scheduler": versions["scheduler"]["packages"], "workers": {a: {**v["packages"], "daskflow-bridge": bridges.get(a)} for a, v in versions["workers"].items()}}))`;
+print(json.dumps({"client": versions["client"]["packages"], "scheduler": versions["scheduler"]["packages"], "workers": {a: {**v["packages"], "daskflow-bridge": bridges.get(a)} for a, v in versions["workers"].items()}}))`;
 
 /** Versions compared between this environment and the cluster's processes. */
 const COMPARED = ["python", "distributed", "dask", "msgpack", "cloudpickle", "daskflow-bridge"];
@@ -41,7 +41,7 @@ export function doctor(argv: string[]): number {
     problems.push(what);
     console.log(`  ✗ ${what}\n    fix: ${fix}`);
   };
-  const show = (label: string, value: string) => console.log(`${label.padEnd(18)}${value}`);
+  const show = (label: string, value: string) => console.log(`${label.padEnd(17)} ${value}`);
 
   show("Node", `${process.version} (${process.execPath})`);
   show("daskflow", `${version} (${PACKAGE_ROOT})`);
@@ -79,8 +79,10 @@ export function doctor(argv: string[]): number {
     if (!probe.ok) {
       problem(`cannot read versions from ${values.address}: ${probe.stderr.trim().split("\n").at(-1)}`, "check the address (npx daskflow doctor --address tcp://HOST:PORT) and that the scheduler runs");
     } else {
-      const cluster = JSON.parse(probe.stdout) as { scheduler: Record<string, string | null>; workers: Record<string, Record<string, string | null>> };
-      const mine: Record<string, string | null> = { ...local.versions, python: local.python };
+      type Packages = Record<string, string | null>;
+      const cluster = JSON.parse(probe.stdout) as { client: Packages; scheduler: Packages; workers: Record<string, Packages> };
+      // Compared as Dask reports them on each side (e.g. python "3.11.7.final.0").
+      const mine: Packages = { ...cluster.client, "daskflow-bridge": local.versions["daskflow-bridge"] ?? null };
       const compare = (who: string, theirs: Record<string, string | null>, fix: string) => {
         const differ = COMPARED.filter((name) => name in theirs && theirs[name] !== mine[name] && !(who === "scheduler" && name === "daskflow-bridge"));
         show(who, COMPARED.filter((name) => name in theirs).map((name) => `${name} ${theirs[name] ?? "missing"}${differ.includes(name) ? " ✗" : ""}`).join(", "));
