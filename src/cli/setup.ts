@@ -42,6 +42,7 @@ export function setup(argv: string[]): void {
   }
 
   const base = basePython(values.python, previous?.base);
+  if (base.executable.startsWith(venv)) throw new CliError(`daskflow setup: the base interpreter '${base.spec}' (from ${base.source}) is inside ${venv} itself; pass --python with the Python to build it from.`);
   const hash = inputsHash(base.spec, extras);
   const fresh = !existsSync(python) || !previous || previous.base !== base.spec || !installedVersions(python, []);
   say(`environment: ${venv} (project root ${root})`);
