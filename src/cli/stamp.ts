@@ -16,12 +16,17 @@ export interface Stamp {
 
 export const stampPath = (venv: string) => join(venv, ".daskflow-setup.json");
 
+/** The stamp, or undefined when there is none or it is unreadable or of another format (then: not set up). */
 export function readStamp(venv: string): Stamp | undefined {
+  let stamp: Partial<Stamp>;
   try {
-    return existsSync(stampPath(venv)) ? (JSON.parse(readFileSync(stampPath(venv), "utf8")) as Stamp) : undefined;
+    if (!existsSync(stampPath(venv))) return undefined;
+    stamp = JSON.parse(readFileSync(stampPath(venv), "utf8")) as Partial<Stamp>;
   } catch {
-    return undefined; // unreadable: treated as not set up
+    return undefined;
   }
+  const strings = [stamp.hash, stamp.base, stamp.python, stamp.purelib].every((v) => typeof v === "string");
+  return strings && Array.isArray(stamp.extras) && typeof stamp.versions === "object" ? (stamp as Stamp) : undefined;
 }
 
 export function writeStamp(venv: string, stamp: Stamp): void {
