@@ -106,39 +106,42 @@ test("npx daskflow doctor prints Node, the environment and the versions; with --
   assert.match(doctor.stdout, /distributed +2026\.8\.0\ndask +2026\.8\.0/);
   assert.match(doctor.stdout, new RegExp(`daskflow-bridge +${pkg.version}`));
   assert.match(doctor.stdout, /no problems found/);
-  let cluster: TestCluster | undefined;
-  try {
-    cluster = await startCluster([{}]); // the repo's .venv: the same pins
-    const remote = await sh("npx", ["daskflow", "doctor", "--address", cluster.address], project);
-    assert.match(remote.stdout, /scheduler +python \S+, distributed 2026\.8\.0, dask 2026\.8\.0/);
-    assert.match(remote.stdout, new RegExp(`worker tcp://127\\.0\\.0\\.1:\\d+ +python \\S+, distributed 2026\\.8\\.0.*daskflow-bridge ${pkg.version}`));
-    // Both environments come from python3 and the same lock file.
-    assert.equal(remote.code, 0, remote.stdout);
-    assert.match(remote.stdout, /no problems found/);
-  } finally {
-    await cluster?.stop();
-  }
   const unreachable = await sh("npx", ["daskflow", "doctor", "--address", "tcp://127.0.0.1:9"], project);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stdout, /cannot read versions from tcp:\/\/127\.0\.0\.1:9/);
 });
 
-test("a bridge of another version: the flow says so and names setup, doctor flags it, setup replaces it", async () => {
-  const venvPython = join(project, ".daskflow", "venv", "bin", "python");
-  const other = join(dir, "other-bridge");
-  cpSync(join(project, "node_modules", "daskflow", "python"), other, { recursive: true });
-  const init = join(other, "daskflow_bridge", "__init__.py");
-  writeFileSync(init, readFileSync(init, "utf8").replace(/__version__ = ".*"/, '__version__ = "0.0.1"'));
-  ok(await sh(venvPython, ["-m", "pip", "install", "-q", "--no-deps", other], dir), "pip install of another bridge");
-  const flowRun = await sh("npx", ["tsx", "flow.ts"], project);
-  assert.notEqual(flowRun.code, 0);
-  assert.match(flowRun.stderr, /has daskflow-bridge 0\.0\.1 .*but this daskflow is [\d.]+: run `npx daskflow setup`/);
-  const doctor = await sh("npx", ["daskflow", "doctor"], project);
-  assert.equal(doctor.code, 1);
-  assert.match(doctor.stdout, /daskflow-bridge 0\.0\.1 differs from daskflow .*\n +fix: npx daskflow setup/);
-  const again = ok(await sh("npx", ["daskflow", "setup"], project), "setup after the change");
-  assert.match(again.stdout, new RegExp(`installing the bridge daskflow-bridge ${pkg.version}`));
-  assert.match(ok(await sh("npx", ["daskflow", "doctor"], project), "doctor after setup").stdout, new RegExp(`daskflow-bridge +${pkg.version}\n[\\s\\S]*no problems found`));
+test("a bridge of another version: the flow says so and names setup, doctor flags it here and against the cluster, setup replaces it", async () => {
+  const cluster: TestCluster = await startCluster([{}]); // the repo's .venv: python3 and the same lock file
+  try {
+    const doctorAt = () => sh("npx", ["daskflow", "doctor", "--address", cluster.address], project);
+    const matching = await doctorAt();
+    assert.match(matching.stdout, /scheduler +python \S+, distributed 2026\.8\.0, dask 2026\.8\.0/);
+    assert.match(matching.stdout, new RegExp(`worker tcp://127\\.0\\.0\\.1:\\d+ +python \\S+, distributed 2026\\.8\\.0.*daskflow-bridge ${pkg.version}`));
+    assert.equal(matching.code, 0, matching.stdout);
+
+    const venvPython = join(project, ".daskflow", "venv", "bin", "python");
+    const other = join(dir, "other-bridge");
+    cpSync(join(project, "node_modules", "daskflow", "python"), other, { recursive: true });
+    const init = join(other, "daskflow_bridge", "__init__.py");
+    writeFileSync(init, readFileSync(init, "utf8").replace(/__version__ = ".*"/, '__version__ = "0.0.1"'));
+    ok(await sh(venvPython, ["-m", "pip", "install", "-q", "--no-deps", other], dir), "pip install of another bridge");
+    const flowRun = await sh("npx", ["tsx", "flow.ts"], project);
+    assert.notEqual(flowRun.code, 0);
+    assert.match(flowRun.stderr, /has daskflow-bridge 0\.0\.1 .*but this daskflow is [\d.]+: run `npx daskflow setup`/);
+    const doctor = await doctorAt();
+    assert.equal(doctor.code, 1);
+    assert.match(doctor.stdout, /daskflow-bridge 0\.0\.1 differs from daskflow .*\n +fix: npx daskflow setup/);
+    assert.match(doctor.stdout, new RegExp(`worker tcp://[\\d.:]+ differs from this environment: daskflow-bridge ${pkg.version} \\(here 0\\.0\\.1\\)\n +fix: `));
+
+    const again = ok(await sh("npx", ["daskflow", "setup"], project), "setup after the change");
+    assert.match(again.stdout, new RegExp(`installing the bridge daskflow-bridge ${pkg.version}`));
+    const fixed = await doctorAt();
+    assert.equal(fixed.code, 0, fixed.stdout);
+    assert.match(fixed.stdout, new RegExp(`daskflow-bridge +${pkg.version}\n[\\s\\S]*no problems found`));
+  } finally {
+    await cluster.stop();
+  }
 });
 
 test("no Python, or one without distributed: setup and the flow say what is missing and name `npx daskflow setup`", async () => {
