@@ -26,7 +26,8 @@ function onSignal(signal: Signal): void {
 
 /** Watches for SIGINT / SIGTERM while `run` is active; returns the function that stops watching. */
 export function onInterrupt(run: Interruptible): () => void {
-  if (active.size === 0) for (const s of SIGNALS) process.on(s, handlers[s]);
+  // First in line, so the program's own handlers (which may exit at once) run after the line is out.
+  if (active.size === 0) for (const s of SIGNALS) process.prependListener(s, handlers[s]);
   active.add(run);
   return () => {
     if (!active.delete(run) || active.size > 0) return;
@@ -39,5 +40,6 @@ export function interruptMessage(signal: string, teardown: string | undefined, u
   const runs = unfinished > 0 ? `${unfinished} unfinished task run${unfinished === 1 ? "" : "s"}` : undefined;
   const what = [teardown, runs].filter(Boolean).join(" and ");
   if (foreign) return `Interrupted by ${signal}; the program's own ${signal} handler decides what follows${what ? ` (still up: ${what})` : ""}.`;
-  return `Interrupted by ${signal}: ${what ? `tearing down ${what}` : "ending the flow run"}.`;
+  if (teardown) return `Interrupted by ${signal}: tearing down ${what}.`;
+  return `Interrupted by ${signal}: ${runs ? `ending ${runs}` : "ending the flow run"}.`;
 }

@@ -3,6 +3,8 @@ import type { Renderer } from "./renderer.ts";
 
 /** Seconds between progress lines when stderr is not a terminal. */
 export const LINE_EVERY_MS = 5000;
+/** Counts that did not move are printed again only after this long (a sign of life in a stalled run). */
+const UNCHANGED_EVERY_MS = 30_000;
 
 export class LineRenderer implements Renderer {
   readonly #print: (text: string) => void;
@@ -17,9 +19,9 @@ export class LineRenderer implements Renderer {
   show(text: string): void {
     const now = Date.now();
     if (now - this.#last < LINE_EVERY_MS && this.#last !== 0) return;
-    // Counts that did not move are not news (rate and time left alone do not make a line).
+    // Counts that did not move are not news for a while (rate and time left alone do not make a line).
     const counts = text.slice(0, text.indexOf(";"));
-    if (counts === this.#lastText) return;
+    if (counts === this.#lastText && now - this.#last < UNCHANGED_EVERY_MS) return;
     this.#last = now;
     this.#lastText = counts;
     this.#print(text);

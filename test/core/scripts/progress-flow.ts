@@ -2,7 +2,7 @@
  * A flow whose map of sleeping tasks lasts about PROGRESS_ITEMS × PROGRESS_SLEEP_MS / 4 ms on the in-process runner
  * (four at a time), or on a temporary LocalCluster with PROGRESS_RUNNER=dask; prints RESULT <sum> on stdout.
  * PROGRESS_OPTION=off passes `progress: false`; PROGRESS_FAIL=1 makes every tenth item fail; PROGRESS_LOG=1 makes every
- * tenth item log a line.
+ * tenth item log a line; PROGRESS_OWN_HANDLER=1 installs the program's own SIGINT handler (prints OWN HANDLER, exits 3).
  */
 import { ConcurrentTaskRunner, flow, getRunLogger, task } from "../../../src/index.ts";
 import { DaskTaskRunner } from "../../../src/dask/index.ts";
@@ -32,5 +32,12 @@ const napping = flow({ name: "napping", taskRunner: runner, ...(process.env.PROG
   }
   return sum;
 });
+
+if (process.env.PROGRESS_OWN_HANDLER) {
+  process.on("SIGINT", () => {
+    console.log("OWN HANDLER");
+    process.exit(3);
+  });
+}
 
 console.log(`RESULT ${await napping()}`);
