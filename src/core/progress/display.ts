@@ -43,7 +43,8 @@ export class ProgressDisplay {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
-    this.#tick();
+    // Only a display that shows needs a last count (a short run's futures are not read again).
+    if (this.#renderer) this.#tick();
     this.#end();
   }
 
