@@ -12,7 +12,7 @@ import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOp
 import { StateType, Scheduled } from "./state.ts";
 import { type TaskDefinition, nextTaskId, registerTask } from "./task-definition.ts";
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
-import { resolveFutures, collectUpstreams, notReadyFor } from "./upstream.ts";
+import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
 import { isAllowFailure, isUnmapped } from "./wrappers.ts";
 
 export interface TaskCall<A extends unknown[], R> {
@@ -82,7 +82,7 @@ async function callDirect(def: TaskDefinition, args: readonly unknown[]): Promis
   const upstreams = collectUpstreams(args);
   for (const { future, allowFailure } of upstreams) {
     const state = await future.wait();
-    const notReady = notReadyFor(future.taskRunName, state, allowFailure);
+    const notReady = notReadyFor(upstreamRun(future), state, allowFailure);
     if (notReady) throw stateError(notReady, taskRun.name);
   }
   const resolved = upstreams.length ? await resolveFutures([...args]) : args;

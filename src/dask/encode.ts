@@ -27,6 +27,7 @@ export interface DaskRef {
 }
 
 export interface UpstreamRef {
+  runId: string;
   runName: string;
   allowFailure: boolean;
   /** Index into the Dask task's dependencies. */
@@ -110,7 +111,7 @@ class Dependencies {
         this.#index.set(ref.key, dep);
       }
       this.futures.push(future);
-      const upstream: UpstreamRef = { runName: future.taskRunName, allowFailure, dep };
+      const upstream: UpstreamRef = { runId: future.taskRunId, runName: future.taskRunName, allowFailure, dep };
       if (ref.item !== undefined) upstream.item = ref.item;
       seen.set(future, upstreams.length);
       return upstreams.push(upstream) - 1;

@@ -10,7 +10,7 @@ import { type TaskFuture, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
-import { notReadyFor } from "../core/upstream.ts";
+import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { Bridge } from "./bridge.ts";
 import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
@@ -332,7 +332,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
     for (const upstream of task.upstreams) {
-      const notReady = notReadyFor(upstream.taskRunName, upstream.state, false);
+      const notReady = notReadyFor(upstreamRun(upstream), upstream.state, false);
       if (notReady && (isFinal(upstream.state) || isNotReady(upstream.state))) {
         for (const run of open) run.future[setFutureState](notReady);
         return;

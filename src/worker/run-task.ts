@@ -63,7 +63,7 @@ async function runOne(
 ): Promise<State<unknown>> {
   const envelopes = payload.upstreams.map((u) => upstreamEnvelope(deps, u));
   for (const [i, upstream] of payload.upstreams.entries()) {
-    const notReady = notReadyFor(upstream.runName, envelopes[i]!.state, upstream.allowFailure);
+    const notReady = notReadyFor({ id: upstream.runId, name: upstream.runName }, envelopes[i]!.state, upstream.allowFailure);
     if (notReady) return notReady;
   }
   const args = fillPlaceholders(payload.args, (i) => {
