@@ -5,7 +5,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
-import type { State, StateRecord } from "./state.ts";
+import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
 
 /** The key of a placeholder object `{ [DEP]: index }` standing for upstream number `index`. */
@@ -68,11 +68,11 @@ export function stateToRecord(state: State<unknown>): StateRecord {
   return record;
 }
 
-export function recordToState<R>(record: StateRecord, extra: Partial<State<R>> = {}): State<R> {
-  const state: { -readonly [K in keyof State<R>]: State<R>[K] } = { type: record.type, name: record.name, timestamp: record.timestamp, ...extra };
-  if (record.message !== undefined) state.message = record.message;
-  if (record.error) state.error = deserializeError(record.error);
-  return state;
+export function recordToState<R>(record: StateRecord, extra: StateFields<R> = {}): State<R> {
+  const fields: { -readonly [K in keyof StateFields<R>]: StateFields<R>[K] } = { timestamp: record.timestamp, ...extra };
+  if (record.message !== undefined) fields.message = record.message;
+  if (record.error) fields.error = deserializeError(record.error);
+  return makeState<R>(record.type, record.name, fields);
 }
 
 export function encodeEnvelope(state: State<unknown>, record: StateRecord = stateToRecord(state)): Buffer {

@@ -6,10 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
 import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
-import { type TaskFuture, setFutureState } from "../core/future.ts";
+import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
-import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
+import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { Bridge } from "./bridge.ts";
@@ -146,6 +146,7 @@ export class DaskTaskRunner implements TaskRunner {
       daskTask.runs.push(run);
       this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
       this.#refs.set(s.future, batch ? { key: task.key, item: i } : { key: task.key });
+      s.future[setDaskKey](task.key);
     });
     if (this.#crash) {
       for (const s of submissions) s.future[setFutureState](Crashed(this.#crash));
@@ -289,7 +290,7 @@ export class DaskTaskRunner implements TaskRunner {
 
   #setState(run: Run, state: State<unknown>): void {
     if (state.type === StateType.COMPLETED && !("data" in state)) {
-      state = { ...state, load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) };
+      state = withFields(state, { load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) });
     }
     run.future[setFutureState](state);
     if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
