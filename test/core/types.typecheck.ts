@@ -32,7 +32,7 @@ export const typed = flow(async () => {
   // @ts-expect-error the error may come back: not a number
   const notNumber: number = await state.result({ raiseOnFailure: false });
   const key: string | undefined = a.daskKey;
-  void [maybe, fromState, notNumber, key];
+  void [maybe, fromState, fromStateOrError, notNumber, key];
   void [mapped, direct, state];
   add.submit(allowFailure(a), 1);
   greet.submit("y", { loud: b.state.type === "COMPLETED" });
