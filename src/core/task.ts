@@ -10,7 +10,7 @@ import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.t
 import { newRunId, taskRunName } from "./ids.ts";
 import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOptions } from "./options.ts";
 import { StateType, Scheduled } from "./state.ts";
-import { type TaskDefinition, nextTaskId, registerTask } from "./task-definition.ts";
+import { type TaskDefinition, nestedTaskId, nextTaskId, registerTask } from "./task-definition.ts";
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
 import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
 import { isAllowFailure, isUnmapped } from "./wrappers.ts";
@@ -47,9 +47,10 @@ export function task<A extends unknown[], R>(
   }
   const options = validateTaskOptions("task()", rawOptions);
   const site = definitionSite("task");
-  const { id, ordinal } = nextTaskId(site.moduleUrl);
+  const { id, ordinal } = site.topLevel ? nextTaskId(site.moduleUrl) : nestedTaskId(site.moduleUrl);
   const name = options.name ?? (fn.name || site.variable || "task");
-  const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal };
+  const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal, topLevel: site.topLevel };
+  if (site.at) (def as { definedAt?: string }).definedAt = site.at;
   registerTask(def);
   return makeTask<A, R>(def);
 }

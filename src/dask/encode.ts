@@ -59,6 +59,11 @@ export function encodeSpec(def: TaskDefinition): Buffer {
         `Task '${def.name}' was not defined in a module file, so a Dask worker cannot import it. Define it with task(...) at the top level of a .ts or .js module.`,
       );
     }
+    if (!def.topLevel) {
+      throw new InvalidOptionError(
+        `Task '${def.name}' was defined inside a function${def.definedAt ? ` (${def.definedAt})` : ""}, so a Dask worker importing its module would never define it. Define it with task(...) at the top level of a module (export const ${def.name} = task(...)) and submit that.`,
+      );
+    }
     const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options: def.options };
     spec = encodeValue(payload, `Task '${def.name}' options`);
     specCache.set(def, spec);
