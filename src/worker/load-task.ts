@@ -41,15 +41,16 @@ export function preload(urls: readonly string[]): void {
 
 /** Modules whose evaluation threw on this worker, with the error: their tasks fail with it, even those defined
  * above the line that threw (they registered, but the module around them is broken). */
-const broken = new Map<string, unknown>();
+const broken = new Map<string, Error>();
 
 /** The import's error if it fails by the next turn of the event loop (a module throwing while it loads), else
  * undefined: an import still pending then is a module awaiting something (a flow call never ends on a worker). */
-function failedByNow(url: string, importing: Promise<unknown>): Promise<unknown> {
+function failedByNow(url: string, importing: Promise<unknown>): Promise<Error | undefined> {
   return new Promise((resolve) => {
     const later = setImmediate(() => resolve(undefined));
-    importing.catch((error: unknown) => {
+    importing.catch((raw: unknown) => {
       clearImmediate(later);
+      const error = raw instanceof Error ? raw : new Error(String(raw));
       broken.set(url, error);
       resolve(error);
     });
@@ -57,7 +58,8 @@ function failedByNow(url: string, importing: Promise<unknown>): Promise<unknown>
 }
 
 export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
-  if (broken.has(spec.moduleUrl)) throw broken.get(spec.moduleUrl);
+  const brokenBy = broken.get(spec.moduleUrl);
+  if (brokenBy) throw brokenBy;
   const found = lookupTask(spec.id);
   if (found) return withSpec(found, spec);
   const importing = importOnce(spec.moduleUrl);
@@ -80,7 +82,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
       }),
     ]);
     const failure = await failedByNow(spec.moduleUrl, importing);
-    if (failure !== undefined) throw failure;
+    if (failure) throw failure;
     return withSpec(def, spec);
   } catch (error) {
     imports.delete(spec.moduleUrl);
