@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
-import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
+import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError } from "../core/errors.ts";
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
@@ -245,7 +245,8 @@ export class DaskTaskRunner implements TaskRunner {
     } else {
       this.#tsCluster = made;
       request.address = await made.address;
-      delete request.adapt_kwargs;
+      delete request.adapt_kwargs; // the bridge only connects: adaptive scaling is the TypeScript cluster's own
+      if (this.options.adaptKwargs) await adaptTsCluster(made, this.options.adaptKwargs);
     }
   }
 
@@ -448,4 +449,15 @@ export class DaskTaskRunner implements TaskRunner {
       this.#refs.clear();
     }
   }
+}
+
+/** `adaptKwargs` for a cluster made in TypeScript: its own `adapt(kwargs)`, or a clear error when it has none. */
+async function adaptTsCluster(cluster: DaskCluster, kwargs: Record<string, unknown>): Promise<void> {
+  if (typeof cluster.adapt !== "function") {
+    const name = (cluster as object).constructor?.name ?? "the cluster";
+    throw new InvalidOptionError(
+      `DaskTaskRunner: adaptKwargs were given, but ${name} (from clusterClass) has no adapt(kwargs) method. Remove adaptKwargs, or give the class an adapt method that scales it.`,
+    );
+  }
+  await cluster.adapt(kwargs);
 }
