@@ -38,6 +38,16 @@ function lineOf(file: string, line: number): string | undefined {
 const FRAME = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/;
 
 /**
+ * The identity of a module as a worker imports it: its file:// URL, from the file name V8 reports for its code (a
+ * path or a URL). Undefined for code that is not a file (node: built-ins, eval). Tasks and classes both use it.
+ */
+export function moduleIdentity(raw: string): string | undefined {
+  if (!raw || raw.startsWith("node:")) return undefined;
+  const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+  return isAbsolute(file) ? pathToFileURL(file).href : undefined;
+}
+
+/**
  * The first stack frame outside daskflow's own core. The module comes from V8's raw call sites: with source maps
  * on (tsx turns them on), the stack text names the *source* of compiled code (daskflow's own `src/*.ts` behind its
  * `dist/*.js`, or a user's `.ts` behind their `.js`), which is not the module a worker must import. The variable
@@ -53,7 +63,7 @@ export function definitionSite(factory: "task" | "flow"): DefinitionSite {
     if (!raw || raw.startsWith("node:")) continue;
     const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
     if (!isAbsolute(file) || dirname(file) === OWN_DIR) continue;
-    const site: DefinitionSite = { moduleUrl: pathToFileURL(file).href, topLevel: madeWhileLoading(sites.slice(i), raw) };
+    const site: DefinitionSite = { moduleUrl: moduleIdentity(raw)!, topLevel: madeWhileLoading(sites.slice(i), raw) };
     const match = FRAME.exec(text[i]?.trim() ?? "");
     if (match) {
       const source = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;

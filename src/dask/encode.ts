@@ -4,6 +4,7 @@
  * with `batchSize`) is one Dask task carrying several items, each with its own arguments and upstreams.
  */
 import { encodeValue, DEP, describeUnserializable } from "../core/serialization.ts";
+import { describeClassProblem } from "../core/class-codec.ts";
 import { isTaskFuture, type TaskFuture } from "../core/future.ts";
 import { InvalidOptionError, SerializationError } from "../core/errors.ts";
 import { KEEP, forEachDeep, mapDeep } from "../core/walk.ts";
@@ -141,7 +142,7 @@ function encodeArgs(payload: ArgsPayload, submissions: readonly TaskSubmission[]
     return encodeValue(payload, `${name}.submit()`);
   } catch (error) {
     for (const s of submissions) {
-      const where = describeUnserializable(s.args, "arguments");
+      const where = describeClassProblem(s.args, "arguments") ?? describeUnserializable(s.args, "arguments");
       if (where) throw new SerializationError(`${name}.submit(): an argument cannot be sent to a Dask worker: ${where}`);
     }
     throw new SerializationError(`${name}.submit(): the arguments cannot be sent to a Dask worker: ${(error as Error).message}`);

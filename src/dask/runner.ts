@@ -8,7 +8,7 @@ import { type RunScope, currentScope, rootScope } from "../core/context.ts";
 import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError } from "../core/errors.ts";
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
@@ -299,8 +299,8 @@ export class DaskTaskRunner implements TaskRunner {
 
   /** The Dask task's result envelope(s), one per run, fetched once. */
   #envelopes(task: DaskTask): Promise<Envelope[]> {
-    task.loaded ??= this.#gather(task.key).then((bytes) => {
-      const decoded = decodeEnvelope(bytes);
+    task.loaded ??= this.#gather(task.key).then(async (bytes) => {
+      const decoded = await decodeEnvelopeAsync(bytes);
       return task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
     });
     return task.loaded;

@@ -3,6 +3,7 @@
  * import is not awaited to completion: a module that ends with `await myFlow()` never finishes importing on a
  * worker (flow calls do not run there), but its tasks, defined above that line, are registered by then.
  */
+import { setModuleImporter } from "../core/class-codec.ts";
 import { DaskflowError } from "../core/errors.ts";
 import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
@@ -56,6 +57,9 @@ function failedByNow(url: string, importing: Promise<unknown>): Promise<Error | 
     });
   });
 }
+
+// Class instances in arguments come from modules loaded the way task modules are.
+setModuleImporter(importOnce);
 
 export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
   const brokenBy = broken.get(spec.moduleUrl);
