@@ -8,4 +8,5 @@ const MIB = 2 ** 20;
 
 export const makeBytes = task({ name: "make-bytes" }, (mib: number): Uint8Array => new Uint8Array(mib * MIB).fill(7));
 export const makeString = task({ name: "make-string" }, (mib: number): string => "x".repeat(mib * MIB));
-export const sizeOf = task({ name: "size-of" }, (value: Uint8Array | string): number => (typeof value === "string" ? value.length : value.byteLength));
+export const bytesLength = task({ name: "bytes-length" }, (value: Uint8Array): number => value.byteLength);
+export const stringLength = task({ name: "string-length" }, (value: string): number => value.length);

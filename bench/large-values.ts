@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { flow, getRunContext } from "daskflow";
 import { DaskTaskRunner, annotate } from "daskflow/dask";
-import { makeBytes, makeString, sizeOf } from "./large-tasks.ts";
+import { bytesLength, makeBytes, makeString, stringLength } from "./large-tasks.ts";
 import { runJsonChild } from "./child.ts";
 import { median } from "./stats.ts";
 
@@ -51,7 +51,7 @@ async function daskflowRound(): Promise<void> {
     const runner = getRunContext().taskRunner as DaskTaskRunner; // the flow run's own copy of the runner
     const [first, second] = (await runner.workers()).map((w) => w.address).sort();
     const on = <T>(worker: string, submit: () => T): T => annotate({ workers: [worker], allowOtherWorkers: false }, submit);
-    check((await on(second!, () => sizeOf.submit(on(first!, () => makeBytes.submit(0)))).result()) === 0, "warm-up");
+    check((await on(second!, () => bytesLength.submit(on(first!, () => makeBytes.submit(0)))).result()) === 0, "warm-up");
     for (const mib of SIZES) {
       let t = performance.now();
       const bytes = await makeBytes.submit(mib).result();
@@ -64,12 +64,12 @@ async function daskflowRound(): Promise<void> {
       check(typeof text === "string" && text.length === mib * MIB, "string");
 
       t = performance.now();
-      const n = await on(second!, () => sizeOf.submit(on(first!, () => makeBytes.submit(mib)))).result();
+      const n = await on(second!, () => bytesLength.submit(on(first!, () => makeBytes.submit(mib)))).result();
       record("daskflow Uint8Array task -> task", mib, (performance.now() - t) / 1000);
       check(n === mib * MIB, "Uint8Array task -> task");
 
       t = performance.now();
-      const m = await on(second!, () => sizeOf.submit(on(first!, () => makeString.submit(mib)))).result();
+      const m = await on(second!, () => stringLength.submit(on(first!, () => makeString.submit(mib)))).result();
       record("daskflow string task -> task", mib, (performance.now() - t) / 1000);
       check(m === mib * MIB, "string task -> task");
     }

@@ -99,7 +99,8 @@ class Bridge:
     def send(self, msg: dict[str, Any]) -> None:
         if self.out is None or self.out_closed or self.out.is_closing():
             return
-        self.out.write(P.encode(msg))
+        for part in P.encode_parts(msg):  # gathered results by reference, not copied into the frame first
+            self.out.write(part)
 
     def log(self, level: str, message: str) -> None:
         self.send({"op": P.OP_LOG, "level": level, "message": message})

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from .protocol import OP_READY, FrameReader, ProtocolError, write_frame
+from .protocol import OP_READY, FrameReader, ProtocolError, widen_pipe, write_frame
 
 READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 
@@ -39,6 +39,8 @@ class Sidecar:
         env.update({str(k): str(v) for k, v in (spec.get("env") or {}).items()})
         req_r, req_w = (_high_fd(fd) for fd in os.pipe())
         rep_r, rep_w = (_high_fd(fd) for fd in os.pipe())
+        widen_pipe(req_w)  # large task arguments and results (the pipe's size is shared by both ends)
+        widen_pipe(rep_w)
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, req_r, 3),
