@@ -8,13 +8,21 @@ downstream sidecar. So:
 - large binary values are written by reference (``encode_parts`` + ``os.writev``), never copied into the frame;
 - a frame that spans reads is read straight into one buffer of its size (no re-concatenation per chunk);
 - the largest binary value at the top level of such a frame is returned as that very buffer, trimmed to it (a
-  ``bytearray``), instead of being copied out of it.
+  ``bytearray``), instead of being copied out of it;
+- between a Dask worker and its Node sidecar (same host, Linux), binary values of 1 MiB or more do not go through
+  the pipe at all: the writer puts them in a side file (a memfd each way, ``SideFile``) and the frame holds a
+  reference (MessagePack ext type 1: offset and length, two big-endian u64). A pipe moves a 100 MiB result in ~100
+  turns between the two processes, each a wait for the other to be scheduled; the side file in one write and one
+  read. At most one message with side data is in flight per direction (``run``, then its ``done``), so each
+  message's side data starts at offset 0 and the reader empties the file once it has read a frame's values.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import socket
+import stat
 import struct
 from collections import deque
 from typing import Any
@@ -28,6 +36,9 @@ LARGE = 1 << 20  # frames of at least this size are decoded without copying thei
 READ_SIZE = 1 << 16  # a read when no large frame is being filled
 PIPE_SIZE = 1 << 20  # what a sidecar's pipes hold: fewer, longer turns between writer and reader than 64 KiB
 _IOV_MAX = 512  # parts per writev (Linux takes up to 1024)
+SIDE_EXT = 1  # MessagePack ext type of a reference into the channel's side file
+SIDE_MIN = 1 << 20  # binary values of at least this size go through the side file when the channel has one
+SIDE_FILES_ENV = "DASKFLOW_SIDE_FILES"  # tells a sidecar its side files' fds: "requests,replies"
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
@@ -41,17 +52,71 @@ class ChannelClosed(EOFError):
     """The peer closed its end of the channel."""
 
 
+class SideFile:
+    """One direction's side file (see the module's doc): the writer ``put``s values, the reader ``get``s them and
+    then ``clear``s the file, which frees its memory."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._end = 0  # where the next value of the message being written goes
+        self.used = False  # the frame being decoded read values from the file
+
+    @staticmethod
+    def create(name: str) -> int:
+        """A new memfd (close-on-exec), or -1 where there is none (not Linux)."""
+        try:
+            return os.memfd_create(name, os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            return -1
+
+    def begin(self) -> None:
+        self._end = 0
+
+    def put(self, data: Any) -> msgpack.ExtType:
+        view = memoryview(data).cast("B")
+        offset, n = self._end, view.nbytes
+        done = 0
+        while done < n:
+            done += os.pwrite(self.fd, view[done:], offset + done)
+        self._end += n
+        return msgpack.ExtType(SIDE_EXT, struct.pack(">QQ", offset, n))
+
+    def get(self, code: int, payload: bytes) -> Any:
+        if code != SIDE_EXT:
+            return msgpack.ExtType(code, payload)
+        offset, n = struct.unpack(">QQ", payload)
+        data = os.pread(self.fd, n, offset)  # one copy into a new bytes (a memfd read returns all of it)
+        if len(data) < n:
+            pieces = [data]
+            while sum(map(len, pieces)) < n:
+                done = sum(map(len, pieces))
+                piece = os.pread(self.fd, n - done, offset + done)
+                if not piece:
+                    raise ProtocolError(f"side file ends at {offset + done}, before the {n} bytes a frame refers to")
+                pieces.append(piece)
+            data = b"".join(pieces)
+        self.used = True
+        return data
+
+    def clear(self) -> None:
+        if self.used:
+            self.used = False
+            os.ftruncate(self.fd, 0)
+
+
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def encode_parts(msg: dict[str, Any]) -> list[Any]:
-    """One frame as parts to write in order: large binary values by reference, the rest packed."""
+def encode_parts(msg: dict[str, Any], side: SideFile | None = None) -> list[Any]:
+    """One frame as parts to write in order: large binary values by reference (or in ``side``), the rest packed."""
     if not _holds_large(msg):
         body = msgpack.packb(msg, use_bin_type=True)
         _check_size(len(body))
         return [HEADER.pack(len(body)) + body]
     parts = _Parts()
-    _emit(msg, parts)
+    if side is not None:
+        side.begin()
+    _emit(msg, parts, side)
     out = parts.done()
     size = sum(len(p) if not isinstance(p, memoryview) else p.nbytes for p in out)
     _check_size(size)
@@ -64,9 +129,9 @@ def encode(msg: dict[str, Any]) -> bytes:
     return b"".join(encode_parts(msg))
 
 
-def write_frame(fd: int, msg: dict[str, Any]) -> None:
-    """Blocking write of one frame to a file descriptor."""
-    write_all(fd, encode_parts(msg))
+def write_frame(fd: int, msg: dict[str, Any], side: SideFile | None = None) -> None:
+    """Blocking write of one frame to a file descriptor (its values of 1 MiB or more to ``side`` if given)."""
+    write_all(fd, encode_parts(msg, side))
 
 
 def write_all(fd: int, parts: list[Any]) -> None:
@@ -105,9 +170,11 @@ def _holds_large(v: Any, depth: int = 0) -> bool:
     return False
 
 
-def _emit(v: Any, parts: "_Parts") -> None:
+def _emit(v: Any, parts: "_Parts", side: SideFile | None) -> None:
     """MessagePack of ``v`` exactly as ``msgpack.packb`` writes it, large binaries as parts of their own."""
-    if _is_large_binary(v):
+    if side is not None and _is_large_binary(v) and _nbytes(v) >= SIDE_MIN:
+        parts.small(msgpack.packb(side.put(v)))
+    elif _is_large_binary(v):
         n = _nbytes(v)
         parts.small(b"\xc4" + bytes([n]) if n < 0x100 else b"\xc5" + _U16.pack(n) if n < 0x10000 else b"\xc6" + _U32.pack(n))
         parts.large(v)
@@ -117,11 +184,11 @@ def _emit(v: Any, parts: "_Parts") -> None:
         parts.small(_container_header(len(v), 0x80, 0xDE))
         for k, x in v.items():
             parts.small(msgpack.packb(k, use_bin_type=True))
-            _emit(x, parts)
+            _emit(x, parts, side)
     else:
         parts.small(_container_header(len(v), 0x90, 0xDC))
         for x in v:
-            _emit(x, parts)
+            _emit(x, parts, side)
 
 
 def _container_header(n: int, fix: int, wide: int) -> bytes:
@@ -157,34 +224,45 @@ class _Parts:
 
 
 def widen_pipe(fd: int) -> None:
-    """Let a pipe hold PIPE_SIZE bytes (Linux; capped by /proc/sys/fs/pipe-max-size): a large frame then crosses in
-    ~100 turns between writer and reader instead of ~1,600, each a wait for the other process to be scheduled."""
+    """Let a channel hold PIPE_SIZE bytes: a large frame then crosses in ~100 turns between writer and reader instead
+    of ~1,600, each a wait for the other process to be scheduled (long on a busy machine). A pipe (Linux; capped by
+    /proc/sys/fs/pipe-max-size) or the sending end of a socket (the flow process's channels are socket pairs; capped by
+    net.core.wmem_max)."""
     try:
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+        if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            with socket.socket(fileno=os.dup(fd)) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_SIZE)
+        else:
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
     except OSError:
-        pass  # not Linux, not a pipe, or above the system's limit: the default size still works
+        pass  # not Linux, or above the system's limit: the default size still works
 
 
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def decode_body(body: bytes | bytearray | memoryview) -> dict[str, Any]:
-    """The message in one frame body. A ``bytearray`` body of a large frame is consumed: its largest top-level
-    binary value becomes the body itself, trimmed (no copy)."""
-    if isinstance(body, bytearray) and len(body) >= LARGE:
-        msg = _decode_owning(body)
-    else:
-        msg = msgpack.unpackb(body, raw=False, strict_map_key=False)
+def decode_body(body: bytes | bytearray | memoryview, side: SideFile | None = None) -> dict[str, Any]:
+    """The message in one frame body (its side file references read from ``side``). A ``bytearray`` body of a large
+    frame is consumed: its largest top-level binary value becomes the body itself, trimmed (no copy)."""
+    hook = side.get if side is not None else msgpack.ExtType
+    try:
+        if isinstance(body, bytearray) and len(body) >= LARGE:
+            msg = _decode_owning(body, hook)
+        else:
+            msg = _unpack(body, hook)
+    finally:
+        if side is not None:
+            side.clear()
     if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
         raise ProtocolError("frame is not a msgpack map with an 'op' string")
     return msg
 
 
-def _unpack(b: Any) -> Any:
-    return msgpack.unpackb(b, raw=False, strict_map_key=False)
+def _unpack(b: Any, hook: Any = msgpack.ExtType) -> Any:
+    return msgpack.unpackb(b, raw=False, strict_map_key=False, ext_hook=hook)
 
 
-def _decode_owning(body: bytearray) -> Any:
+def _decode_owning(body: bytearray, hook: Any) -> Any:
     with memoryview(body) as mv:
         first = body[0]
         if 0x80 <= first <= 0x8F:
@@ -194,12 +272,12 @@ def _decode_owning(body: bytearray) -> Any:
         elif first == 0xDF:
             n, pos = _U32.unpack_from(body, 1)[0], 5
         else:
-            return _unpack(mv)  # not a map: decode_body reports it
+            return _unpack(mv, hook)  # not a map: decode_body reports it
         entries = []  # (key, value start, value end)
         for _ in range(n):
             key_end = _skip(body, pos)
             value_end = _skip(body, key_end)
-            entries.append((_unpack(mv[pos:key_end]), key_end, value_end))
+            entries.append((_unpack(mv[pos:key_end], hook), key_end, value_end))
             pos = value_end
         if pos != len(body):
             raise ProtocolError(f"frame has {len(body) - pos} extra bytes after its message")
@@ -208,7 +286,7 @@ def _decode_owning(body: bytearray) -> Any:
             head = _BIN_HEADERS.get(body[start])
             if head is not None and end - start - head >= LARGE and (big is None or end - start > entries[big][2] - entries[big][1]):
                 big, big_start = i, start + head
-        msg = {k: _unpack(mv[start:end]) for i, (k, start, end) in enumerate(entries) if i != big}
+        msg = {k: _unpack(mv[start:end], hook) for i, (k, start, end) in enumerate(entries) if i != big}
     if big is None:
         return msg
     key, _, end = entries[big]
@@ -267,7 +345,8 @@ def _skip(b: bytearray, pos: int) -> int:
 class FrameDecoder:
     """Incremental decoder: feed bytes (or let it read from a file descriptor), get complete messages."""
 
-    def __init__(self) -> None:
+    def __init__(self, side: SideFile | None = None) -> None:
+        self._side = side
         self._head = bytearray()  # a length header split across reads
         self._body: bytearray | None = None  # the body of a frame that spans reads, allocated at its full size
         self._filled = 0
@@ -300,7 +379,7 @@ class FrameDecoder:
                     (size,) = HEADER.unpack_from(mv, pos)
                     pos += 4
                     if n - pos >= size:  # the whole frame is here: decode it in place
-                        out.append(decode_body(mv[pos:pos + size]))
+                        out.append(decode_body(mv[pos:pos + size], self._side))
                         pos += size
                     else:
                         self._start(size, out)
@@ -330,15 +409,15 @@ class FrameDecoder:
     def _complete(self, out: list) -> None:
         if self._body is not None and self._filled == len(self._body):
             body, self._body, self._filled = self._body, None, 0
-            out.append(decode_body(body))
+            out.append(decode_body(body, self._side))
 
 
 class FrameReader:
     """Blocking reader of frames from a file descriptor, with optional deadlines."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, side: SideFile | None = None) -> None:
         self.fd = fd
-        self._decoder = FrameDecoder()
+        self._decoder = FrameDecoder(side)
         self._ready: deque[dict[str, Any]] = deque()
 
     def read(self, deadline: float | None = None) -> dict[str, Any] | None:

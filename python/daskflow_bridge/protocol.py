@@ -48,6 +48,8 @@ from .framing import (  # noqa: E402,F401
     FrameDecoder,
     FrameReader,
     ProtocolError,
+    SIDE_FILES_ENV,
+    SideFile,
     decode_body,
     encode,
     encode_parts,

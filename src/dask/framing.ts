@@ -3,8 +3,16 @@
  * Large values must move in time linear in their size, with as few copies as possible: a 100 MiB result crosses
  * this code twice on its way to the flow process. So large binary values are written by reference (never copied
  * into the frame), and a frame's body is copied once out of the chunks it arrives in.
+ *
+ * Between a Dask worker and its sidecar (Linux), values of 1 MiB or more skip the pipe: they go through a side file
+ * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/framing.py), and the frame holds a
+ * reference (MessagePack ext type 1: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between
+ * the two processes, each a wait to be scheduled; the side file in one write and one read. One message with side
+ * data is in flight per direction at a time (`run`, then its `done`): each starts at offset 0, and the reader empties
+ * the file once it has read a frame's values.
  */
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { ftruncateSync, readSync, writeSync } from "node:fs";
+import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 
 /** Binary values of at least this size are written as their own part of a frame, not copied into it. */
 const BY_REFERENCE = 64 * 1024;
@@ -12,17 +20,79 @@ const BY_REFERENCE = 64 * 1024;
  * last input (or its largest buffer) alive. */
 const LARGE = 1024 * 1024;
 const MAX_FRAME = 2 ** 32 - 1;
+const SIDE_EXT = 1;
+/** Binary values of at least this size go through the side file when the channel has one. */
+const SIDE_MIN = 1024 * 1024;
+
+/** One direction's side file: the writer puts values in it, the reader takes them and empties it. */
+export class SideFile {
+  #end = 0;
+  #used = false;
+
+  constructor(readonly fd: number) {}
+
+  /** The side files of a sidecar's channel from its environment (`"requests,replies"` fds), if it has them. */
+  static fromEnv(value: string | undefined): { requests: SideFile; replies: SideFile } | undefined {
+    const fds = (value ?? "").split(",").map(Number);
+    if (fds.length !== 2 || !fds.every((fd) => Number.isInteger(fd) && fd > 2)) return undefined;
+    return { requests: new SideFile(fds[0]!), replies: new SideFile(fds[1]!) };
+  }
+
+  /** Writes `bytes` after the message's earlier values; the ext payload that refers to them. */
+  put(bytes: Uint8Array): Uint8Array {
+    const offset = this.#end;
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, offset + done);
+    this.#end += bytes.byteLength;
+    return reference(offset, bytes.byteLength);
+  }
+
+  begin(): void {
+    this.#end = 0;
+  }
+
+  get(payload: Uint8Array): Buffer {
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const offset = Number(view.getBigUint64(0));
+    const length = Number(view.getBigUint64(8));
+    const out = Buffer.allocUnsafeSlow(length);
+    for (let done = 0; done < length; ) {
+      const got = readSync(this.fd, out, done, length - done, offset + done);
+      if (got === 0) throw new RangeError(`The side file ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
+      done += got;
+    }
+    this.#used = true;
+    return out;
+  }
+
+  /** After a frame is decoded: frees the memory of the values it read. */
+  clear(): void {
+    if (!this.#used) return;
+    this.#used = false;
+    ftruncateSync(this.fd, 0);
+  }
+}
+
+function reference(offset: number, length: number): Uint8Array {
+  const ext = new Uint8Array(18);
+  ext[0] = 0xd8; // fixext 16
+  ext[1] = SIDE_EXT;
+  const view = new DataView(ext.buffer);
+  view.setBigUint64(2, BigInt(offset));
+  view.setBigUint64(10, BigInt(length));
+  return ext;
+}
 
 const options = { ignoreUndefined: true } as const;
 let encoder = new Encoder(options);
 const decoder = new Decoder();
 
-/** One frame as a list of parts to write in order (large binary values among them by reference). */
-export function encodeFrameParts(message: object): Uint8Array[] {
+/** One frame as a list of parts to write in order (large binary values among them by reference, or in `side`). */
+export function encodeFrameParts(message: object, side?: SideFile): Uint8Array[] {
   if (!holdsLarge(message)) return [encodeSmallFrame(message)];
   const parts = new Parts();
   parts.small(new Uint8Array(4)); // the length, filled in below
-  emit(message, parts);
+  side?.begin();
+  emit(message, parts, side);
   const frame = parts.done();
   const length = frame.reduce((n, p) => n + p.byteLength, 0) - 4;
   if (length > MAX_FRAME) throw new RangeError(`A daskflow frame cannot exceed 4 GiB (this one is ${length} bytes).`);
@@ -66,22 +136,24 @@ function holdsLarge(value: unknown, depth = 0): boolean {
 }
 
 /** MessagePack of `value`, exactly as the Encoder writes it, with large binaries as parts of their own. */
-function emit(value: unknown, parts: Parts): void {
-  if (isLargeBinary(value)) {
+function emit(value: unknown, parts: Parts, side: SideFile | undefined): void {
+  if (side && isLargeBinary(value) && value.byteLength >= SIDE_MIN) {
+    parts.small(side.put(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
+  } else if (isLargeBinary(value)) {
     parts.small(binHeader(value.byteLength));
     parts.large(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
   } else if (!holdsLarge(value)) {
     parts.small(encoder.encode(value));
   } else if (Array.isArray(value)) {
     parts.small(containerHeader(value.length, 0x90, 0xdc));
-    for (const v of value) emit(v, parts);
+    for (const v of value) emit(v, parts, side);
   } else {
     // ignoreUndefined: map entries whose value is undefined are left out, as the Encoder does
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
     parts.small(containerHeader(entries.length, 0x80, 0xde));
     for (const [k, v] of entries) {
       parts.small(encoder.encode(k));
-      emit(v, parts);
+      emit(v, parts, side);
     }
   }
 }
@@ -136,10 +208,22 @@ class Parts {
  * length is known (never a re-concatenation per chunk, which is quadratic in the frame's size).
  */
 export class FrameDecoder<T> {
+  readonly #side: SideFile | undefined;
+  readonly #decoder: Decoder | undefined;
   readonly #header = Buffer.alloc(4);
   #headerFilled = 0;
   #body: Buffer | undefined;
   #bodyFilled = 0;
+
+  /** `side`: the channel's side file to read referenced values from. */
+  constructor(side?: SideFile) {
+    this.#side = side;
+    if (side) {
+      const extensionCodec = new ExtensionCodec();
+      extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
+      this.#decoder = new Decoder({ extensionCodec });
+    }
+  }
 
   /** Bytes received that are not yet part of a whole frame. */
   get pending(): number {
@@ -159,7 +243,7 @@ export class FrameDecoder<T> {
           const body = this.#body;
           this.#body = undefined;
           this.#bodyFilled = 0;
-          out.push(decodeBody(body));
+          out.push(this.#decode(body));
         }
         continue;
       }
@@ -176,7 +260,7 @@ export class FrameDecoder<T> {
       const size = new DataView(chunk.buffer, chunk.byteOffset + offset, 4).getUint32(0);
       offset += 4;
       if (chunk.byteLength - offset >= size) {
-        out.push(decodeBody(chunk.subarray(offset, offset + size)));
+        out.push(this.#decode(chunk.subarray(offset, offset + size)));
         offset += size;
       } else {
         this.#startBody(size);
@@ -190,8 +274,13 @@ export class FrameDecoder<T> {
     this.#body = Buffer.allocUnsafeSlow(size);
     this.#bodyFilled = 0;
   }
-}
 
-function decodeBody<T>(body: Uint8Array): T {
-  return (body.byteLength >= LARGE ? new Decoder() : decoder).decode(body) as T;
+  #decode(body: Uint8Array): T {
+    if (!this.#decoder) return (body.byteLength >= LARGE ? new Decoder() : decoder).decode(body) as T;
+    try {
+      return this.#decoder.decode(body) as T;
+    } finally {
+      this.#side!.clear();
+    }
+  }
 }

@@ -145,7 +145,7 @@ export type SidecarMessage =
   | { op: "secede" }
   | { op: "done"; envelope: Uint8Array; event?: WorkerEvent };
 
-export { FrameDecoder, encodeFrame, encodeFrameParts } from "./framing.ts";
+export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";
 
 /** JSON lists of module URLs the flow process hands a sidecar in its environment. */
 export const SIDECAR_ENV = {

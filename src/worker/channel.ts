@@ -1,13 +1,19 @@
-/** The sidecar's end of its channel with the Dask worker: requests on fd 3, replies on fd 4 (never stdout). */
+/**
+ * The sidecar's end of its channel with the Dask worker: requests on fd 3, replies on fd 4 (never stdout), and on
+ * Linux the side files for values of 1 MiB or more, fds 5 (requests) and 6 (replies) (src/dask/framing.ts).
+ */
 import { writevSync } from "node:fs";
 import { Socket } from "node:net";
-import { FrameDecoder, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
+import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
+
+/** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
+const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
 
 export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
-    const decoder = new FrameDecoder<SidecarRequest>();
+    const decoder = new FrameDecoder<SidecarRequest>(side?.requests);
     this.#in.on("data", (chunk: Buffer) => {
       for (const request of decoder.push(chunk)) onRequest(request);
     });
@@ -20,11 +26,11 @@ export class WorkerChannel {
 
   /**
    * A blocking write: the worker reads while a task runs, and a reply waits for no turn of the event loop. A large
-   * result goes from its own buffer to the pipe (writev), never copied into the frame.
+   * result goes from its own buffer to the side file or the pipe (writev), never copied into the frame.
    */
   send(message: SidecarMessage): void {
     try {
-      writeAll(4, encodeFrameParts(message));
+      writeAll(4, encodeFrameParts(message, side?.replies));
     } catch {
       this.#onClose(); // the worker is gone
     }
