@@ -7,6 +7,7 @@ import { deserialize, serialize } from "node:v8";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import type { State, StateRecord } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
+import { reviveCollections } from "./revive.ts";
 
 /** The key of a placeholder object `{ [DEP]: index }` standing for upstream number `index`. */
 export const DEP = "\u0000daskflow.dep";
@@ -30,7 +31,7 @@ export function encodeValue(value: unknown, what: string): Buffer {
 }
 
 export function decodeValue(bytes: Uint8Array): unknown {
-  return deserialize(bytes);
+  return reviveCollections(deserialize(bytes), bytes);
 }
 
 /** The first part of `value` V8 cannot serialize, as "path (kind)". */
@@ -88,7 +89,7 @@ export function encodeEnvelope(state: State<unknown>, record: StateRecord = stat
 }
 
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  return deserialize(bytes) as Envelope;
+  return reviveCollections(deserialize(bytes) as Envelope, bytes);
 }
 
 /** Replaces placeholders by values: `fill(index)` gives upstream number `index`'s value. */

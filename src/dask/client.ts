@@ -9,6 +9,7 @@ import { Bridge } from "./bridge.ts";
 import { choosePython } from "./paths.ts";
 import type { StartReply, WorkerInfo } from "./protocol.ts";
 import { DaskTaskRunner } from "./runner.ts";
+import { COLLECTION, type DaskCollection, isCollection } from "./collections/collection.ts";
 
 /** A result on its way from the cluster. Await it (or call `result()`) before the client's scope ends. */
 export class DaskFuture<T> implements PromiseLike<T> {
@@ -84,7 +85,12 @@ export class DaskClient implements AsyncDisposable {
    * installed) in scope; a Dask collection is computed on the cluster. E.g.
    * `await client.compute("db.from_sequence(range(100), npartitions=4).map(lambda x: x * x).sum()")`.
    */
-  compute<T = unknown>(expression: string): DaskFuture<T> {
+  compute<T = unknown>(expression: string | DaskCollection): DaskFuture<T> {
+    if (isCollection(expression)) {
+      // A collection of the shared contract (the client helper's compute(collection) replaces this file).
+      const { kind, plan } = expression[COLLECTION]();
+      return this.#track(`compute(${kind})`, this.#bridge.request<T>({ op: "collection", kind, action: "compute", plan, args: {} }));
+    }
     if (typeof expression !== "string" || expression.trim() === "") {
       throw new InvalidOptionError("DaskClient.compute(): give a Python expression, e.g. \"db.from_sequence(range(10)).sum()\".");
     }

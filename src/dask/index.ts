@@ -11,3 +11,5 @@ export type {
 export { BridgeError } from "./bridge.ts";
 export { getDaskClient, DaskClient, DaskFuture } from "./client.ts";
 export type { WorkerInfo, StartReply as ClusterInfo } from "./protocol.ts";
+export { DataFrame, GroupBy, Reduction, col, lit, Expr, DataFrameError, DataFrameSetupError } from "./collections/dataframe/index.ts";
+export type { AggSpec, Aggregation, ComputeOptions, Dtype, JoinHow, Operand, PlanNode, ReadCsvOptions, ReadJsonOptions, ReadParquetOptions } from "./collections/dataframe/index.ts";

@@ -17,6 +17,8 @@ import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/en
 import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
 import { loadTask } from "./load-task.ts";
+// Collections in arguments (a DataFrame returned by another task) are revived as their classes.
+import "../dask/collections/kinds.ts";
 
 type Send = (message: SidecarMessage) => void;
 type RunRequest = Extract<SidecarRequest, { op: "run" }>;
