@@ -154,8 +154,8 @@ FUNCTIONS: dict[str, tuple[tuple[Any, ...], int, Callable[..., Any]]] = {
     "xor": ((BOOL, BOOL), 0, _binary(operator.xor)),
     "not": ((BOOL,), 0, operator.invert),
     "isin": ((None,), 1, _isin),
-    "is_null": ((None,), 0, lambda s: s.isna()),
-    "not_null": ((None,), 0, lambda s: s.notna()),
+    "is_null": ((None,), 0, lambda s: s.isnull()),
+    "not_null": ((None,), 0, lambda s: s.notnull()),
     "fill_null": ((None,), 1, _fill_null),
     "cast": ((None,), 1, _cast),
     "str.lower": ((STR,), 0, _str("lower")),
@@ -177,6 +177,9 @@ FUNCTIONS: dict[str, tuple[tuple[Any, ...], int, Callable[..., Any]]] = {
     "dt.dayofyear": ((DT,), 0, _dt("dayofyear")),
     "dt.date": ((DT,), 0, lambda s: s.dt.normalize()),
 }
+
+_WORDS = {frozenset(NUM): "numbers", frozenset(NUM | STR): "numbers or strings", frozenset(NUM | DT): "numbers or datetimes",
+          frozenset(BOOL): "booleans", frozenset(STR): "strings", frozenset(DT): "datetimes"}
 
 # Two-operand functions whose kinds must also agree with each other (one of the sets for both operands).
 _SAME_KIND = {"lt", "le", "gt", "ge"}
@@ -210,7 +213,7 @@ def evaluate(expr: Any, frame: Any, where: str) -> Any:
     else:
         for allowed, k, a in zip(kinds, found, args):
             if allowed is not None and k not in allowed:
-                raise _type_error(where, name, [a], [k], " or ".join(sorted(allowed - {"null"})))
+                raise _type_error(where, name, [a], [k], _WORDS[frozenset(allowed)])
         if name == "add" and "string" in found and not set(found) <= {"string", "null"}:
             raise _type_error(where, name, args[:n_operands], found, "two numbers or two strings")
     try:

@@ -111,7 +111,8 @@ def _filter(df: Any, node: dict) -> Any:
     mask = evaluate(node["expr"], df, "filter()")
     if kind(mask) != "boolean" or not hasattr(mask, "dtype"):
         raise DataFrameError(f"filter(): the condition must be a boolean column expression, got {kind(mask)}")
-    return df[mask]
+    # A condition that is missing for a row (a comparison with a missing value) drops it, as in SQL.
+    return df[mask.fillna(False)]
 
 
 def _assign(df: Any, node: dict) -> Any:

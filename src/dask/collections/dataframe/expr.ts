@@ -102,7 +102,7 @@ function text(value: unknown, where: string): string {
 
 function position(value: unknown, where: string): number | null {
   if (value === undefined || value === null) return null;
-  if (!Number.isInteger(value)) throw new InvalidOptionError(`${where}: give an integer position, got ${String(value)}.`);
+  if (!Number.isInteger(value)) throw new InvalidOptionError(`${where}: give an integer position, got ${describe(value)}.`);
   return value as number;
 }
 

@@ -18,9 +18,10 @@ import { type ComputeOptions, computePlan } from "./run.ts";
 import { decodeArrow } from "./arrow.ts";
 
 type AnyRow = Record<string, unknown>;
+/** Row types: any object type (interfaces too). */
+type RowShape = object;
 type Column<Row> = Extract<keyof Row, string>;
 type Columns<Row> = Column<Row> | readonly Column<Row>[];
-type Listed<C> = C extends readonly (infer E)[] ? E : C;
 
 /** What an aggregation of `column` gives per group. */
 type AggValue<Row, C, A> = A extends "count" | "nunique" ? number : A extends "sum" | "mean" ? number | null : C extends keyof Row ? Row[C] | null : unknown;
@@ -48,7 +49,7 @@ function positiveInt(value: unknown, where: string): number {
   return value as number;
 }
 
-export class DataFrame<Row extends AnyRow = AnyRow> implements DaskCollection {
+export class DataFrame<Row extends RowShape = AnyRow> implements DaskCollection {
   /** The plan, under the key serialization revives (src/core/revive.ts). */
   readonly [REVIVE_KEY]: CollectionPlan & { plan: PlanNode };
 
@@ -70,29 +71,29 @@ export class DataFrame<Row extends AnyRow = AnyRow> implements DaskCollection {
     return new DataFrame<Row>(plan as PlanNode);
   }
 
-  #then<R extends AnyRow = Row>(node: DistributiveOmit<PlanNode, "input">): DataFrame<R> {
+  #then<R extends RowShape = Row>(node: DistributiveOmit<PlanNode, "input">): DataFrame<R> {
     return new DataFrame<R>({ ...node, input: this.plan } as PlanNode);
   }
 
   // ------------------------------------------------------------------------------------------- sources
 
   /** A frame of these rows, split into `npartitions` (default 1). Each column gets one type from its values. */
-  static fromRows<R extends AnyRow>(rows: readonly R[], options: { npartitions?: number } = {}): DataFrame<R> {
+  static fromRows<R extends RowShape>(rows: readonly R[], options: { npartitions?: number } = {}): DataFrame<R> {
     const npartitions = positiveInt(options.npartitions ?? 1, "DataFrame.fromRows(): npartitions");
     return new DataFrame<R>({ op: "from_rows", columns: rowsToColumns(rows), nrows: rows.length, npartitions });
   }
 
   /** CSV files (a path, a glob such as "data/*.csv", or a list); relative paths are resolved here. */
-  static readCsv<R extends AnyRow = AnyRow>(path: string | readonly string[], options: ReadCsvOptions = {}): DataFrame<R> {
+  static readCsv<R extends RowShape = AnyRow>(path: string | readonly string[], options: ReadCsvOptions = {}): DataFrame<R> {
     return new DataFrame<R>({ op: "read_csv", paths: paths(path, "DataFrame.readCsv()"), options });
   }
 
-  static readParquet<R extends AnyRow = AnyRow>(path: string | readonly string[], options: ReadParquetOptions = {}): DataFrame<R> {
+  static readParquet<R extends RowShape = AnyRow>(path: string | readonly string[], options: ReadParquetOptions = {}): DataFrame<R> {
     return new DataFrame<R>({ op: "read_parquet", paths: paths(path, "DataFrame.readParquet()"), options });
   }
 
   /** JSON lines: one object per line. */
-  static readJson<R extends AnyRow = AnyRow>(path: string | readonly string[], options: ReadJsonOptions = {}): DataFrame<R> {
+  static readJson<R extends RowShape = AnyRow>(path: string | readonly string[], options: ReadJsonOptions = {}): DataFrame<R> {
     return new DataFrame<R>({ op: "read_json", paths: paths(path, "DataFrame.readJson()"), options });
   }
 
@@ -132,7 +133,7 @@ export class DataFrame<Row extends AnyRow = AnyRow> implements DaskCollection {
     return new GroupBy<Row, K>(this.plan, names(keys, "groupBy()") as K[], options.dropna ?? true);
   }
 
-  merge<R2 extends AnyRow>(other: DataFrame<R2>, options: { on: string | readonly string[]; how?: JoinHow; suffixes?: [string, string] }): DataFrame<Row & R2> {
+  merge<R2 extends RowShape>(other: DataFrame<R2>, options: { on: string | readonly string[]; how?: JoinHow; suffixes?: [string, string] }): DataFrame<Row & R2> {
     if (!(other instanceof DataFrame)) throw new InvalidOptionError("merge(): the other frame must be a DataFrame.");
     const how = options.how ?? "inner";
     if (!["inner", "left", "right", "outer"].includes(how)) throw new InvalidOptionError(`merge(): how must be inner, left, right or outer, got ${String(how)}.`);
@@ -242,7 +243,7 @@ export class DataFrame<Row extends AnyRow = AnyRow> implements DaskCollection {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export class GroupBy<Row extends AnyRow, K extends Column<Row>> {
+export class GroupBy<Row extends RowShape, K extends Column<Row>> {
   /** @internal */
   constructor(
     readonly plan: PlanNode,

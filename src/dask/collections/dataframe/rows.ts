@@ -15,13 +15,19 @@ function typeOf(value: unknown): RowColumnType | "unsupported" {
   return "unsupported";
 }
 
-export function rowsToColumns(rows: readonly Record<string, unknown>[]): RowColumn[] {
+export function rowsToColumns(input: readonly object[]): RowColumn[] {
+  const rows = input as readonly Record<string, unknown>[];
   if (!Array.isArray(rows)) throw new InvalidOptionError(`DataFrame.fromRows(): give an array of row objects, got ${typeof rows}.`);
   const names: string[] = [];
   const seen = new Set<string>();
   rows.forEach((row, i) => {
     if (!isPlainObject(row)) throw new InvalidOptionError(`DataFrame.fromRows(): row ${i} is not a plain object.`);
-    for (const key of Object.keys(row)) if (!seen.has(key)) seen.add(key), names.push(key);
+    for (const key of Object.keys(row)) {
+      if (!seen.has(key)) {
+        seen.add(key);
+        names.push(key);
+      }
+    }
   });
   return names.map((name) => column(name, rows));
 }

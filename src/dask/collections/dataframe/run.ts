@@ -21,10 +21,10 @@ export function planCollection(plan: PlanNode): DaskCollection {
 export async function computePlan<T>(plan: PlanNode, options: ComputeOptions = {}): Promise<T> {
   const collection = planCollection(plan);
   try {
-    if (options.client) return (await options.client.compute(collection)) as T;
+    if (options.client) return await options.client.compute<T>(collection);
     const client = await getDaskClient();
     try {
-      return (await client.compute(collection)) as T;
+      return await client.compute<T>(collection);
     } finally {
       await client.close();
     }
