@@ -29,9 +29,9 @@ export function groupRows<R, K extends keyof R>(rows: readonly R[], key: K): [No
   for (const row of rows) {
     const k = row[key];
     if (k === null || k === undefined) continue;
-    const list = groups.get(k as NonNullable<R[K]>) ?? [];
+    const list = groups.get(k) ?? [];
     list.push(row);
-    groups.set(k as NonNullable<R[K]>, list);
+    groups.set(k, list);
   }
   return [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
