@@ -165,3 +165,11 @@ def test_a_python_without_pandas_names_the_setup_command(tmp_path: Path):
                          env={"PYTHONPATH": f"{tmp_path}:{root}", "PATH": "/usr/bin:/bin"})
     assert out.stdout.startswith("DataFrameSetupError"), out.stdout + out.stderr
     assert "npx daskflow setup --with dataframe" in out.stdout and "'pandas'" in out.stdout
+
+
+def test_json_lines_read_while_the_async_client_is_current(run, tmp_path: Path):
+    (tmp_path / "a.jsonl").write_text('{"k": "a", "v": 1}\n{"k": "b", "v": 2}\n')
+    (tmp_path / "b.jsonl").write_text('{"k": "a", "v": 10}\n')
+    plan = {"op": "groupby_agg", "keys": ["k"], "aggs": [["v", "v", "sum"]], "input": {
+        "op": "read_json", "paths": [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]}}
+    assert run("compute", plan) == [{"k": "a", "v": 11}, {"k": "b", "v": 2}]

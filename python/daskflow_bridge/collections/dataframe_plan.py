@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import dask
 import dask.dataframe as dd
 import pandas as pd
 
@@ -85,8 +86,12 @@ def _read_options(node: dict, allowed: dict[str, str]) -> dict[str, Any]:
 
 def _read(reader: Callable[..., Any], allowed: dict[str, str], **fixed: Any) -> Callable[[dict], Any]:
     def read(node: dict) -> Any:
+        options = _read_options(node, allowed)
         try:
-            return reader(node["paths"], **fixed, **_read_options(node, allowed))
+            # Readers may look at the first block for the columns with dask.compute (read_json does): that runs
+            # here, on the local synchronous scheduler, not through the bridge's asynchronous client.
+            with dask.config.set(scheduler="synchronous"):
+                return reader(node["paths"], **fixed, **options)
         except (FileNotFoundError, OSError) as exc:
             raise DataFrameError(f"{node['op']}: cannot read {node['paths']!r}: {exc}") from None
     return read
