@@ -13,8 +13,16 @@ export interface CollectionPlan {
   plan: unknown;
 }
 
+/** A collection of the same kind on another plan: what `client.persist()` returns (the plan reads persisted data). */
+export const WITH_PLAN = Symbol.for("daskflow.collection.withPlan");
+
 export interface DaskCollection {
   [COLLECTION](): CollectionPlan;
+  /**
+   * Optional, for `client.persist()`: the bridge's `run("persist", plan, { name }, client)` publishes the computed
+   * collection as dataset `name` and returns a plan reading it; this makes the collection of that plan.
+   */
+  [WITH_PLAN]?(plan: unknown): DaskCollection;
 }
 
 export function isCollection(value: unknown): value is DaskCollection {
