@@ -14,3 +14,4 @@ export { DaskClient, type CollectionValue } from "./client/client.ts";
 export { DaskFuture } from "./client/future.ts";
 export { UnresolvedFuturesError } from "./client/unresolved.ts";
 export type { WorkerInfo, SchedulerInfo, StartReply as ClusterInfo } from "./protocol.ts";
+export { Bag, BagItem, type FromSequenceOptions, type ReadTextOptions } from "./collections/bag/bag.ts";

@@ -156,7 +156,24 @@ export type SidecarRequest =
   /** A message of the running task's client session (replies, done, events), served by its worker. */
   | { op: "bridge"; message: BridgeMessage }
   /** One Bag partition program (src/worker/bag/): `program` and `inputs` are daskflow-encoded values. */
-  | { op: "bag"; program: Uint8Array; inputs: unknown[] };
+  | { op: "bag"; program: BagProgram; inputs: Uint8Array[] };
+
+/** One Bag task's work in a sidecar (python/daskflow_bridge/collections/bag.py builds them; src/worker/bag/ runs them). */
+export type BagProgram =
+  | {
+      kind: "partition";
+      /** Fused element-wise steps, each a daskflow-encoded BagStep. */
+      steps: Uint8Array[];
+      /** A text block to read instead of an input partition. */
+      read?: { path: string; start: number; end: number | null; compression: "gzip" | null };
+      /** A per-partition reduction (encoded BagReducer) ending the task. */
+      then?: Uint8Array;
+      /** Write the partition as lines to this file. */
+      write?: { path: string; compression: "gzip" | null };
+    }
+  | { kind: "aggregate"; agg: Uint8Array; final: boolean; depth: number }
+  | { kind: "split"; key: Uint8Array; n: number }
+  | { kind: "group" };
 
 /** sidecar → worker */
 export type SidecarMessage =
@@ -167,7 +184,7 @@ export type SidecarMessage =
   | { op: "done"; envelope: Uint8Array; event?: WorkerEvent }
   /** The running task's nested submits and client calls: a bridge request, served by its own worker. */
   | { op: "bridge"; message: BridgeRequest }
-  | { op: "bag-done"; ok: true; data: Uint8Array }
+  | { op: "bag-done"; ok: true; data: Uint8Array | Uint8Array[] }
   | { op: "bag-done"; ok: false; error: SerializedError };
 
 const encoder = new Encoder({ ignoreUndefined: true });

@@ -6,6 +6,7 @@ import { markWorkerProcess } from "../core/flow.ts";
 import { WorkerChannel } from "./channel.ts";
 import { preload } from "./load-task.ts";
 import { deliverBridgeMessage } from "./worker-bridge.ts";
+import { handleBag } from "./bag/execute.ts";
 import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
 import { SIDECAR_ENV, sidecarEnvList, type SidecarRequest } from "../dask/protocol.ts";
 
@@ -38,6 +39,8 @@ async function dispatch(request: SidecarRequest): Promise<void> {
       return timeoutEnvelope(request, send);
     case "crash-envelope":
       return crashEnvelope(request, send);
+    case "bag":
+      return handleBag(request, send);
   }
 }
 

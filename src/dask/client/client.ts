@@ -10,7 +10,7 @@ import { type TaskFuture, isTaskFuture } from "../../core/future.ts";
 import type { Task } from "../../core/task.ts";
 import type { FuturableArgs, MapArgs, Result } from "../../core/types.ts";
 import { mapArgs } from "../../core/task.ts";
-import { COLLECTION, type DaskCollection, WITH_PLAN, isCollection } from "../collections/collection.ts";
+import { COLLECTION, type DaskCollection, FROM_RESULT, WITH_PLAN, isCollection } from "../collections/collection.ts";
 import type { SchedulerInfo } from "../protocol.ts";
 import type { BridgeTransport, DaskTaskRunner } from "../runner.ts";
 import { checkImportPath, pythonArgs } from "./callable.ts";
@@ -170,7 +170,8 @@ export class DaskClient implements AsyncDisposable {
     type T = CollectionValue<C>;
     const { kind, plan } = this.#plan("compute", collection);
     const key = `compute-${kind}-${randomUUID()}`;
-    const value = this.#bridge.request<T>({ op: "collection", kind, action: "compute", plan, args: {} });
+    const decode = collection[FROM_RESULT]?.bind(collection) ?? ((v: unknown) => v);
+    const value = this.#bridge.request<unknown>({ op: "collection", kind, action: "compute", plan, args: {} }).then((v) => decode(v) as T);
     value.catch(() => {});
     // The bridge computes at once; the value travels with the reply (cancel drops it).
     return this.#track(new DaskFuture<T>(key, `compute(${kind})`, () => value, async () => {}));
@@ -187,6 +188,12 @@ export class DaskClient implements AsyncDisposable {
     const persisted = await this.#bridge.request<unknown>({ op: "collection", kind, action: "persist", plan, args: { name } });
     this.#datasets.push(name);
     return collection[WITH_PLAN](persisted) as C;
+  }
+
+  /** @internal Another action of a collection's builder (a Bag's `take`, `to_text_files`), answered at once. */
+  collectionAction(collection: DaskCollection, action: string, args: Record<string, unknown>): Promise<unknown> {
+    const { kind, plan } = this.#plan(action, collection);
+    return this.#bridge.request<unknown>({ op: "collection", kind, action, plan, args });
   }
 
   #plan(what: string, collection: unknown) {

@@ -1,0 +1,29 @@
+/** The functions of a Bag, made callable in the sidecar: compiled from source once, or imported by reference. */
+import { DaskflowError } from "../../core/errors.ts";
+import type { FnRef } from "../../dask/collections/bag/plan.ts";
+import { importOnce } from "../load-task.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+
+const compiled = new Map<string, Fn>();
+
+/** esbuild's keepNames helper, which transpiled sources may call (free-variables.ts lets it through). */
+const keepName = (fn: unknown) => fn;
+
+export async function loadFunction(ref: FnRef): Promise<Fn> {
+  if ("source" in ref) {
+    let fn = compiled.get(ref.source);
+    if (!fn) {
+      // The user's own function, checked on the flow side to refer to nothing outside itself.
+      fn = new Function("__name", `"use strict"; return (${ref.source});`)(keepName) as Fn;
+      compiled.set(ref.source, fn);
+    }
+    return fn;
+  }
+  const ns = (await importOnce(ref.module)) as Record<string, unknown>;
+  const fn = ns[ref.export];
+  if (typeof fn !== "function") {
+    throw new DaskflowError(`The Bag function '${ref.export}' is not exported from ${ref.module} on the worker. Export it at the top level of that module under its own name.`);
+  }
+  return fn as Fn;
+}
