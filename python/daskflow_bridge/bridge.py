@@ -221,7 +221,7 @@ class Bridge:
         elif op == P.OP_SCHEDULER_INFO:
             self._spawn(self._request(rid, client_ops.scheduler_info(client)))
         elif op == P.OP_WAIT_FOR_WORKERS:
-            self._spawn(self._request(rid, client_ops.wait_for_workers(client, msg.get("n"), msg.get("timeout"))))
+            self._spawn(self._request(rid, client_ops.wait_for_workers(client, msg.get("n"), msg.get("timeout_seconds"))))
         elif op == P.OP_UNPUBLISH:
             self._spawn(client_ops.unpublish(client, msg.get("names") or []))
 

@@ -18,6 +18,10 @@ class NotSendableError(TypeError):
     """A result that has no MessagePack form; the message says how to convert it."""
 
 
+class FutureCancelled(RuntimeError):
+    """A held future was cancelled: it has no value."""
+
+
 class UnknownFutureError(KeyError):
     """A key this client does not hold (never made, or already released)."""
 
@@ -92,7 +96,16 @@ class ClientFutures:
 
     async def gather(self, client, keys: list[str]) -> list[Any]:
         futures = [self.get(k) for k in keys]
-        return [to_wire(v) for v in await client.gather(futures)]
+        cancelled = [k for k, f in zip(keys, futures) if f.cancelled()]
+        if cancelled:
+            raise FutureCancelled(f"cancelled on the cluster, so it has no value: {', '.join(cancelled)}")
+        try:
+            values = await client.gather(futures)
+        except asyncio.CancelledError as exc:  # a future cancelled meanwhile (not this bridge closing)
+            if asyncio.current_task() is not None and asyncio.current_task().cancelling():
+                raise
+            raise FutureCancelled(f"cancelled on the cluster, so it has no value: {exc}") from None
+        return [to_wire(v) for v in values]
 
     def release(self, keys: list[str]) -> None:
         for k in keys:

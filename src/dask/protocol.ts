@@ -91,7 +91,7 @@ export type BridgeRequest =
   | { op: "client-release"; keys: string[] }
   | { op: "client-cancel"; id: number; keys: string[] }
   | { op: "scheduler-info"; id: number }
-  | { op: "wait-for-workers"; id: number; n: number; timeout?: number }
+  | { op: "wait-for-workers"; id: number; n: number; timeout_seconds?: number }
   /** Datasets a client's persisted collections were published under; dropped when its scope ends. */
   | { op: "unpublish"; names: string[] }
   /** A collection plan (src/dask/collections/collection.ts): `action` (compute, persist, ...) by the builder of `kind`. */

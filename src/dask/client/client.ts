@@ -213,8 +213,8 @@ export class DaskClient implements AsyncDisposable {
   /** Waits until at least `n` workers are connected (at most `timeoutSeconds`); resolves with how many are. */
   waitForWorkers(n: number, options: { timeoutSeconds?: number } = {}): Promise<number> {
     if (!Number.isInteger(n) || n < 0) throw new InvalidOptionError(`DaskClient.waitForWorkers(n): n must be a whole number >= 0, got ${n}.`);
-    const request: { op: "wait-for-workers"; n: number; timeout?: number } = { op: "wait-for-workers", n };
-    if (options.timeoutSeconds !== undefined) request.timeout = options.timeoutSeconds;
+    const request: { op: "wait-for-workers"; n: number; timeout_seconds?: number } = { op: "wait-for-workers", n };
+    if (options.timeoutSeconds !== undefined) request.timeout_seconds = options.timeoutSeconds;
     return this.#bridge.request<number>(request);
   }
 
