@@ -13,11 +13,11 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The session open in this sidecar (one task runs in a sidecar at a time). */
-let current: WorkerBridge | undefined;
+const open: { bridge?: WorkerBridge } = {};
 
 /** A `bridge` message from the worker: for the task's open session (late ones after it closed are dropped). */
 export function deliverBridgeMessage(message: BridgeMessage): void {
-  current?.deliver(message);
+  open.bridge?.deliver(message);
 }
 
 export class WorkerBridge implements BridgeTransport {
@@ -30,8 +30,8 @@ export class WorkerBridge implements BridgeTransport {
   constructor(send: Send, handlers: BridgeHandlers) {
     this.#send = send;
     this.#handlers = handlers;
-    current?.kill();
-    current = this;
+    open.bridge?.kill();
+    open.bridge = this;
   }
 
   get pid(): number | undefined {
@@ -72,7 +72,7 @@ export class WorkerBridge implements BridgeTransport {
     this.#closed = true;
     for (const pending of this.#pending.values()) pending.reject(new BridgeError("The task's Dask session closed."));
     this.#pending.clear();
-    if (current === this) current = undefined;
+    if (open.bridge === this) delete open.bridge;
     this.#handlers.exit(undefined);
   }
 }

@@ -98,7 +98,7 @@ export class DaskClient implements AsyncDisposable {
   }
 
   #inScope<T>(fn: () => T): T {
-    this.#bridge; // throws when closed
+    if (this.#closed) throw new DaskflowError("This Dask client is closed; get a new one with getDaskClient().");
     return runInScope(this.#binding.scope, fn);
   }
 
@@ -151,16 +151,15 @@ export class DaskClient implements AsyncDisposable {
 
   /** Cancels the work of futures (task runs or DaskFutures); cancelled futures count as resolved. */
   async cancel(futures: Iterable<DaskFuture<unknown> | TaskFuture<unknown>>): Promise<void> {
-    await Promise.all(
-      [...futures].map((f) => {
-        if (isTaskFuture(f)) {
-          f.observed = true;
-          f.cancel();
-          return undefined;
-        }
-        return f.cancel();
-      }),
-    );
+    const own: DaskFuture<unknown>[] = [];
+    for (const f of futures) {
+      if (isDaskFuture(f)) own.push(f);
+      else {
+        f.observed = true;
+        f.cancel();
+      }
+    }
+    await Promise.all(own.map((f) => f.cancel()));
   }
 
   // ---------------------------------------------------------------- collections

@@ -13,7 +13,6 @@ import { aggregate, perPartition } from "./reducers.ts";
 import { readBlock, writeLines } from "./text.ts";
 
 type Send = (message: SidecarMessage) => void;
-type Fn = (...args: unknown[]) => unknown;
 
 const steps = new Map<string, Promise<(items: unknown[]) => unknown[]>>();
 
@@ -34,7 +33,7 @@ async function compileStep(step: BagStep): Promise<(items: unknown[]) => unknown
     const key = step.key;
     return (items) => items.map((x) => (x as Record<string | number, unknown>)[key]);
   }
-  const fn = (await loadFunction(step.fn)) as Fn;
+  const fn = await loadFunction(step.fn);
   const extra = step.extra;
   switch (step.kind) {
     case "map":

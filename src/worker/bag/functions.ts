@@ -14,8 +14,11 @@ export async function loadFunction(ref: FnRef): Promise<Fn> {
   if ("source" in ref) {
     let fn = compiled.get(ref.source);
     if (!fn) {
-      // The user's own function, checked on the flow side to refer to nothing outside itself.
-      fn = new Function("__name", `"use strict"; return (${ref.source});`)(keepName) as Fn;
+      // The user's own JavaScript function, shipped by source (checked on the flow side to refer to nothing
+      // outside itself): made a function again here, as it was there.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const make = new Function("__name", `"use strict"; return (${ref.source});`) as (name: typeof keepName) => Fn;
+      fn = make(keepName);
       compiled.set(ref.source, fn);
     }
     return fn;

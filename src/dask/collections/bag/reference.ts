@@ -9,7 +9,7 @@ const HOLDER = "__daskflowFunctionLookup";
 
 function post<T>(session: Session, method: string, params: object = {}): T {
   let result: unknown;
-  let failure: Error | null = null;
+  let failure = null as Error | null;
   session.post(method, params, (error: Error | null, value?: unknown) => {
     failure = error;
     result = value;
