@@ -424,22 +424,11 @@ class Bridge:
     # ------------------------------------------------------------------ teardown
     async def teardown(self, final: bool = True) -> None:
         """Release everything of this run; close what the bridge created. Safe to call more than once."""
-        if self.closed:
+        taken = self._let_go(final)
+        if taken is None:
             return
-        if final:
-            self.closed = True
-        for t in list(self.tasks):
-            t.cancel()
-        if self.pump_task is not None:
-            self.pump_task.cancel()
-            self.pump_task = None
-        conn, self.conn = self.conn, None
-        if conn is None:
-            return
+        conn, pending = taken
         client = conn.client
-        pending = [f for f in self.futures.values() if f.status == "pending"]
-        self.futures.clear()
-        self.ac = None
         if self.perf_report is not None:
             pr, self.perf_report = self.perf_report, None
             await self._step("performance report", pr.__aexit__(None, None, None))
@@ -454,6 +443,25 @@ class Bridge:
             if self.topic:
                 await self._step("remove event topic", client.run_on_scheduler(_pop_run_topic, topic=self.topic))
         await self._step("close client/cluster", conn.close(), timeout=60.0)
+
+    def _let_go(self, final: bool):
+        """Stop the work in flight and take the connection: ``(conn, still-pending futures)``, or None."""
+        if self.closed:
+            return None
+        if final:
+            self.closed = True
+        for t in list(self.tasks):
+            t.cancel()
+        if self.pump_task is not None:
+            self.pump_task.cancel()
+            self.pump_task = None
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return None
+        pending = [f for f in self.futures.values() if f.status == "pending"]
+        self.futures.clear()
+        self.ac = None
+        return conn, pending
 
     async def _step(self, what: str, aw, timeout: float = STEP_TIMEOUT) -> None:
         try:

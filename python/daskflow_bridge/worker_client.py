@@ -148,21 +148,11 @@ class WorkerSession(Bridge):
 
     async def teardown(self, final: bool = True) -> None:
         """Release this task's futures and event topic; the run's client stays for the next task."""
-        if self.closed:
+        taken = self._let_go(final=True)
+        if taken is None:
             return
-        self.closed = True
-        for t in list(self.tasks):
-            t.cancel()
-        if self.pump_task is not None:
-            self.pump_task.cancel()
-            self.pump_task = None
-        conn, self.conn = self.conn, None
-        if conn is None:
-            return
+        conn, pending = taken
         client = conn.client
-        pending = [f for f in self.futures.values() if f.status == "pending"]
-        self.futures.clear()
-        self.ac = None
         await self._step("cancel client futures", self.client_futures.clear(client))
         if pending:
             await self._step("cancel pending tasks", client.cancel(pending))

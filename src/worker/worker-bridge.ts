@@ -3,13 +3,11 @@
  * worker, which serves them (python/daskflow_bridge/worker_client.py) on a client it keeps for the run. No bridge
  * process per task, and it reaches every scheduler the worker reaches (inproc:// of threads-only clusters too).
  */
-import type { BridgeHandlers } from "../dask/bridge.ts";
-import { BridgeError, remoteError } from "../dask/bridge.ts";
+import { type BridgeHandlers, BridgeError, type Pending, settleReply } from "../dask/bridge.ts";
 import type { BridgeMessage, BridgeRequest, SidecarMessage } from "../dask/protocol.ts";
 import type { BridgeTransport } from "../dask/runner.ts";
 
 type Send = (message: SidecarMessage) => void;
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The session open in this sidecar (one task runs in a sidecar at a time). */
@@ -40,11 +38,7 @@ export class WorkerBridge implements BridgeTransport {
 
   deliver(message: BridgeMessage): void {
     if (message.op !== "reply") return this.#handlers.message(message);
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    if (message.ok) pending.resolve(message.value);
-    else pending.reject(remoteError(message.error));
+    settleReply(this.#pending, message);
   }
 
   request<T>(message: DistributiveOmit<Extract<BridgeRequest, { id: number }>, "id">): Promise<T> {
