@@ -76,7 +76,7 @@ async function runOne(
 
   const taskRun = new TaskRunInfo(ids.runId, ids.runName, def.name, def.options.tags ?? []);
   // Tasks that submit tasks reuse this worker's scheduler; the runner starts only if they do.
-  const nested = new NestedRunner(request.context.scheduler_address, () => send({ op: "secede" }));
+  const nested = new NestedRunner(request.context.scheduler_address, send);
   const futures = new Set<TaskFuture<unknown>>();
   const scope: RunScope = {
     sink: (record) =>

@@ -7,10 +7,7 @@ import { resolve } from "node:path";
 import type { Table } from "apache-arrow";
 import { InvalidOptionError } from "../../../core/errors.ts";
 import { REVIVE_KEY, registerReviver } from "../../../core/revive.ts";
-import { COLLECTION, type CollectionPlan, type DaskCollection } from "../collection.ts";
-
-/** client.persist() builds the persisted frame with this (the client's side of the collection contract). */
-const WITH_PLAN = Symbol.for("daskflow.collection.withPlan");
+import { COLLECTION, type CollectionPlan, type DaskCollection, WITH_PLAN } from "../collection.ts";
 import { Expr, type Operand, literal, type LiteralValue } from "./expr.ts";
 import type { Aggregation, Dtype, JoinHow, PlanNode, ReadCsvOptions, ReadJsonOptions, ReadParquetOptions, Reduction as ReductionName } from "./plan.ts";
 import { rowsToColumns } from "./rows.ts";

@@ -4,7 +4,8 @@
  * (getDaskClient: the flow's cluster, a task's worker's scheduler, or a temporary local cluster outside a run).
  */
 import { type CollectionPlan, COLLECTION, type DaskCollection } from "../collection.ts";
-import { type DaskClient, getDaskClient } from "../../client.ts";
+import type { DaskClient } from "../../client/client.ts";
+import { withDaskClient } from "../../client/get-client.ts";
 import { asDataFrameError } from "./errors.ts";
 import type { PlanNode } from "./plan.ts";
 
@@ -21,13 +22,8 @@ export function planCollection(plan: PlanNode): DaskCollection {
 export async function computePlan<T>(plan: PlanNode, options: ComputeOptions = {}): Promise<T> {
   const collection = planCollection(plan);
   try {
-    if (options.client) return await options.client.compute<T>(collection);
-    const client = await getDaskClient();
-    try {
-      return await client.compute<T>(collection);
-    } finally {
-      await client.close();
-    }
+    if (options.client) return (await options.client.compute(collection)) as T;
+    return (await withDaskClient((client) => client.compute(collection))) as T;
   } catch (error) {
     throw asDataFrameError(error);
   }
