@@ -46,11 +46,11 @@ function positiveInt(value: unknown, where: string): number {
   return value as number;
 }
 
-export class DataFrame<Row extends RowShape = AnyRow> implements DaskCollection {
+/** What DataFrame and Reduction share: a plan of kind "dataframe", kept where serialization revives it. */
+abstract class PlanCollection implements DaskCollection {
   /** The plan, under the key serialization revives (src/core/revive.ts). */
   readonly [REVIVE_KEY]: CollectionPlan & { plan: PlanNode };
 
-  /** @internal Build frames with the static readers or fromRows(). */
   constructor(plan: PlanNode) {
     this[REVIVE_KEY] = { kind: "dataframe", plan };
   }
@@ -62,6 +62,13 @@ export class DataFrame<Row extends RowShape = AnyRow> implements DaskCollection 
 
   [COLLECTION](): CollectionPlan {
     return this[REVIVE_KEY];
+  }
+}
+
+export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
+  /** @internal Build frames with the static readers or fromRows(). */
+  constructor(plan: PlanNode) {
+    super(plan);
   }
 
   [WITH_PLAN](plan: unknown): DataFrame<Row> {
@@ -262,22 +269,7 @@ export class GroupBy<Row extends RowShape, K extends Column<Row>> {
 }
 
 /** A reduction of a frame (`sum()`, `count()`, `length()`…): lazy, crosses task boundaries, computes to a value. */
-export class Reduction<V> implements DaskCollection {
-  readonly [REVIVE_KEY]: CollectionPlan & { plan: PlanNode };
-
-  /** @internal */
-  constructor(plan: PlanNode) {
-    this[REVIVE_KEY] = { kind: "dataframe", plan };
-  }
-
-  get plan(): PlanNode {
-    return this[REVIVE_KEY].plan;
-  }
-
-  [COLLECTION](): CollectionPlan {
-    return this[REVIVE_KEY];
-  }
-
+export class Reduction<V> extends PlanCollection {
   compute(options: ComputeOptions = {}): Promise<V> {
     return computePlan<V>(this.plan, options);
   }
