@@ -21,7 +21,7 @@ function userLoaders(): Promise<void> {
   return loaders;
 }
 
-function importOnce(url: string): Promise<unknown> {
+export function importOnce(url: string): Promise<unknown> {
   let importing = imports.get(url);
   if (!importing) {
     importing = userLoaders().then(() => import(url));
