@@ -26,8 +26,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | bag-wordcount | nested-submit) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, bag-wordcount, nested-submit)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -42,6 +42,7 @@ if [ "$what" = prefect ]; then
   npx tsx bench/prefect-compare.ts
 fi
 # Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`.
-if [ "$what" = batch ] || [ "$what" = shared-scheduler ]; then
+# Also `bash bench/run.sh bag-wordcount [MB] [blockMB]` and `bash bench/run.sh nested-submit <baseline checkout>`.
+if [ "$what" = batch ] || [ "$what" = shared-scheduler ] || [ "$what" = bag-wordcount ] || [ "$what" = nested-submit ]; then
   npx tsx "bench/$what.ts" "$@"
 fi
