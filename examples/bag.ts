@@ -8,12 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flow } from "daskflow";
 import { Bag, DaskTaskRunner, getDaskClient } from "daskflow/dask";
+import { isContentWord } from "./bag-words.ts";
 
-/** Exported at the top level, so it may use module variables: it is passed to the workers by reference. */
-const STOP_WORDS = new Set(["the", "a", "of", "and"]);
-export function isContentWord(word: string): boolean {
-  return word !== "" && !STOP_WORDS.has(word);
-}
 
 const dir = mkdtempSync(join(tmpdir(), "daskflow-bag-example-"));
 const words = ["the", "cat", "sat", "on", "a", "mat", "of", "red", "and", "blue", "cat"];
@@ -27,7 +23,7 @@ const bagFlow = flow({ name: "bag-example", taskRunner: new DaskTaskRunner({ clu
   const lines = Bag.readText(join(dir, "*.txt"), { blocksize: 4096 }); // files read on the workers, in blocks
   const wordsBag = lines.flatMap((line) => line.split(" ")).filter(isContentWord); // fused: one task per block
   const top = await client.compute(wordsBag.frequencies().topk(3, ([, n]) => n));
-  const lengths = await client.compute(wordsBag.foldBy((w) => w.length, (n: number) => n + 1, { initial: 0 }));
+  const lengths = await client.compute(wordsBag.foldBy((w) => w.length, (n: number) => n + 1, { initial: 0, combine: (a, b) => a + b }));
   const byLetter = await client.compute(Bag.fromSequence(["apple", "avocado", "banana", "blueberry", "cherry"]).groupBy((w) => w[0]));
   return { top, lengths: lengths.sort((a, b) => a[0] - b[0]), byLetter: byLetter.sort() };
 });

@@ -27,20 +27,24 @@ export const clientFlow = flow(
     const sorted = await client.submit<number[]>("builtins.sorted", [data]);
     const info = await client.schedulerInfo();
     const fromTask = await summarize.submit(100).result();
-    return { added, sorted, workers: Object.keys(info.workers).length, dashboard: client.dashboardLink, fromTask };
+    // Leaving a client's scope with a future nobody resolved is an error naming it (its work finished first).
+    const unresolved = await withDaskClient(async (inner) => {
+      inner.submit("operator.mul", [6, 7]);
+    }).then(
+      () => "none",
+      (error: Error) => `${error.name}: ${error.message.split(". ")[0]}.`,
+    );
+    return { added, sorted, workers: Object.keys(info.workers).length, dashboard: client.dashboardLink, fromTask, unresolved };
   },
 );
 
 const result = await clientFlow();
 console.log(`in a flow: operator.add(40, 2) = ${result.added}; sorted scattered data = ${JSON.stringify(result.sorted)}; ${result.workers} workers`);
 console.log(`in a task on ${result.fromTask.worker}: mean of 0..99 = ${result.fromTask.mean}; double.map([1, 2, 3]) = ${JSON.stringify(result.fromTask.doubled)}`);
+console.log(`unresolved future: ${result.unresolved}`);
 console.log(`(the flow's dashboard was at ${result.dashboard})`);
 
 // Outside any run: a temporary local cluster, closed when the function returns.
 const total = await withDaskClient(async (client) => client.compute(Bag.fromSequence([1, 2, 3, 4]).sum()), { timeoutSeconds: 60 });
 console.log(`outside a run: sum of [1, 2, 3, 4] = ${total}`);
 
-// Leaving a client's scope with a future nobody resolved is an error naming it (its work finished first).
-await withDaskClient(async (client) => {
-  client.submit("operator.mul", [6, 7]);
-}).catch((error: Error) => console.log(`unresolved future: ${error.name}: ${error.message.split(". ")[0]}.`));

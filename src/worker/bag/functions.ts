@@ -6,6 +6,7 @@ import { importOnce } from "../load-task.ts";
 type Fn = (...args: unknown[]) => unknown;
 
 const compiled = new Map<string, Fn>();
+const IMPORT_TIMEOUT_MS = 60_000;
 
 /** esbuild's keepNames helper, which transpiled sources may call (free-variables.ts lets it through). */
 const keepName = (fn: unknown) => fn;
@@ -23,7 +24,14 @@ export async function loadFunction(ref: FnRef): Promise<Fn> {
     }
     return fn;
   }
-  const ns = (await importOnce(ref.module)) as Record<string, unknown>;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DaskflowError(`Importing ${ref.module} for the Bag function '${ref.export}' did not finish within ${IMPORT_TIMEOUT_MS / 1000}s on the worker; a module whose top level waits (e.g. \`await myFlow()\`) cannot be imported to its end. Move the function to a module that only defines things.`)),
+      IMPORT_TIMEOUT_MS,
+    );
+  });
+  const ns = (await Promise.race([importOnce(ref.module), late]).finally(() => clearTimeout(timer))) as Record<string, unknown>;
   const fn = ns[ref.export];
   if (typeof fn !== "function") {
     throw new DaskflowError(`The Bag function '${ref.export}' is not exported from ${ref.module} on the worker. Export it at the top level of that module under its own name.`);

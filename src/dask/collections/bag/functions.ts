@@ -3,6 +3,8 @@
  * else (it uses imports or module variables) a reference to where it is exported at a module's top level. Anything
  * else is an error when the Bag is built, naming the outer variable and saying how to pass the data in.
  */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { InvalidOptionError } from "../../../core/errors.ts";
 import { freeVariables } from "./free-variables.ts";
 import type { FnRef } from "./plan.ts";
@@ -21,7 +23,7 @@ export function shipFunction(what: string, fn: unknown, extraArgs: boolean): FnR
   const parsed = freeVariables(source);
   let ref: FnRef | undefined;
   if (parsed.ok && parsed.free.length === 0) ref = { source, name: fn.name };
-  else ref = byReference(fn);
+  else ref = byReference(what, fn);
   if (!ref) {
     const name = fn.name ? `'${fn.name}'` : "the function";
     if (!parsed.ok) throw new InvalidOptionError(`${what}: ${name} cannot be shipped to the workers: ${parsed.reason}.`);
@@ -38,10 +40,21 @@ export function shipFunction(what: string, fn: unknown, extraArgs: boolean): FnR
   return ref;
 }
 
+/** The script Node was started with: a worker cannot import it to the end when it runs a flow at its top level. */
+function entryUrl(): string | undefined {
+  const script = process.argv[1];
+  return script ? pathToFileURL(resolve(script)).href : undefined;
+}
+
 /** A function exported under its own name at the top level of a module file. */
-function byReference(fn: Function): FnRef | undefined {
+function byReference(what: string, fn: Function): FnRef | undefined {
   if (!fn.name) return undefined;
   const url = moduleOf(fn);
   if (!url || !url.startsWith("file:")) return undefined;
+  if (url === entryUrl()) {
+    throw new InvalidOptionError(
+      `${what}: '${fn.name}' uses variables outside itself, so it is passed by reference, but it is defined in the script you started (${url}), which a worker cannot import to its end (its top level runs the flow). Move '${fn.name}' to a module of its own, export it there and import it.`,
+    );
+  }
   return { module: url, export: fn.name };
 }
