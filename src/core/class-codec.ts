@@ -50,28 +50,43 @@ function isNative(proto: unknown): boolean {
   return NATIVE.has(proto) || Object.getPrototypeOf(proto) === typedArrayPrototype;
 }
 
-/** The class instances in `value` as table entries; undefined when there are none (the common, fast case). */
-function collect(value: unknown, root: string): Entry[] | undefined {
+/**
+ * The class instances in `value` as table entries; undefined when there are none (the common, fast case). Paths
+ * are built only when `paths` is on: the first pass over a value goes without (most values hold no instances).
+ */
+function collect(value: unknown, root: string, paths: boolean): Entry[] | undefined {
   let entries: Entry[] | undefined;
   const seen = new Set<object>();
-  const visit = (v: unknown, path: string): void => {
-    if (typeof v !== "object" || v === null || seen.has(v)) return;
+  const visit = (v: object, path: string): void => {
+    if (seen.has(v)) return;
     seen.add(v);
     const proto: unknown = Object.getPrototypeOf(v);
-    if (Array.isArray(v) && proto === Array.prototype) {
-      for (let i = 0; i < v.length; i++) visit(v[i], `${path}[${i}]`);
+    if (proto === Object.prototype || proto === null) {
+      for (const key in v) {
+        const item = (v as Record<string, unknown>)[key];
+        if (typeof item === "object" && item !== null) visit(item, paths ? `${path}.${key}` : "");
+      }
+      return;
+    }
+    if (proto === Array.prototype) {
+      const list = v as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const item = list[i];
+        if (typeof item === "object" && item !== null) visit(item, paths ? `${path}[${i}]` : "");
+      }
       return;
     }
     if (v instanceof Map) {
-      for (const [k, item] of v) {
-        visit(k, `${path}<map key>`);
-        visit(item, `${path}.get(${typeof k === "string" ? JSON.stringify(k) : "…"})`);
+      for (const [k, item] of v as Map<unknown, unknown>) {
+        if (typeof k === "object" && k !== null) visit(k, paths ? `${path}<map key>` : "");
+        if (typeof item === "object" && item !== null) visit(item, paths ? `${path}.get(${typeof k === "string" ? JSON.stringify(k) : "…"})` : "");
       }
     } else if (v instanceof Set) {
       let i = 0;
-      for (const item of v) visit(item, `${path}<set item ${i++}>`);
-    } else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp) {
-      if (isNative(proto)) return;
+      for (const item of v as Set<unknown>) {
+        const n = i++;
+        if (typeof item === "object" && item !== null) visit(item, paths ? `${path}<set item ${n}>` : "");
+      }
     }
     if (!isNative(proto)) {
       const ctor = (proto as { constructor?: unknown }).constructor;
@@ -79,6 +94,7 @@ function collect(value: unknown, root: string): Entry[] | undefined {
       if ("problem" in found) {
         // Errors keep crossing as V8 copies them (a plain Error with message and stack) when their class has no identity.
         if (!(v instanceof Error)) {
+          if (!paths) throw NEEDS_PATHS;
           throw new UnknownClassError(
             `${path} is an instance of ${found.problem}, so it would arrive as a plain object. Export the class from the top level of a module (export class ...) or pass plain data.`,
           );
@@ -88,24 +104,42 @@ function collect(value: unknown, root: string): Entry[] | undefined {
         if (v instanceof Error) entry.push({ ...v, name: v.name });
         (entries ??= []).push(entry);
       }
+    } else if (v instanceof Map || v instanceof Set || !(v instanceof Error)) {
+      return; // Map, Set, Date, RegExp, typed arrays, buffers: V8 copies them; their contents were visited above
     }
     if (v instanceof Map || v instanceof Set) return;
-    for (const key of Object.keys(v)) visit((v as Record<string, unknown>)[key], `${path}.${key}`);
+    for (const key of Object.keys(v)) {
+      const item = (v as Record<string, unknown>)[key];
+      if (typeof item === "object" && item !== null) visit(item, paths ? `${path}.${key}` : "");
+    }
   };
-  visit(value, root);
+  if (typeof value === "object" && value !== null) visit(value, root);
   return entries;
+}
+
+/** Thrown by a pass without paths that met a problem: the pass with paths names where. */
+const NEEDS_PATHS = new Error("a class instance without identity: look again with paths");
+
+function collectEntries(value: unknown, root: string): Entry[] | undefined {
+  try {
+    const found = collect(value, root, false);
+    return found && collect(value, root, true);
+  } catch (error) {
+    if (error === NEEDS_PATHS) return collect(value, root, true);
+    throw error;
+  }
 }
 
 /** `value` as it is serialized: itself, or wrapped with the table of its class instances. */
 export function withClassTable(value: unknown, root = "$"): unknown {
-  const entries = collect(value, root);
+  const entries = collectEntries(value, root);
   return entries ? { [CLASSES]: [value, entries] } : value;
 }
 
 /** Why `value` cannot cross (a class without identity), with the path from `root`; undefined when it can. */
 export function describeClassProblem(value: unknown, root: string): string | undefined {
   try {
-    collect(value, root);
+    collectEntries(value, root);
     return undefined;
   } catch (error) {
     if (error instanceof UnknownClassError) return error.message;
