@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { flow, getRunContext } from "../../src/index.ts";
 import { DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
-import { captureStderr } from "../helpers.ts";
+import { captureStderr, withLoggingLevel } from "../helpers.ts";
 import { double, flaky } from "./client-tasks.ts";
 import { type TestCluster, descendants, startCluster } from "./fixtures.ts";
 
@@ -51,7 +51,8 @@ test("in a flow: tasks through the engine, Python callables, data, cancel, sched
       bridges: bridges().length,
     };
   });
-  const { value, output } = await captureStderr(() => f());
+  // Retry and connect lines are INFO; `npm test` runs at WARNING.
+  const { value, output } = await withLoggingLevel("INFO", () => captureStderr(() => f()));
   assert.deepEqual(value, {
     retried: 3,
     retriedState: "COMPLETED",
@@ -130,7 +131,9 @@ test("connecting: an address nothing listens on is logged at once and fails with
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((r) => server.close(() => r()));
   const address = `tcp://127.0.0.1:${port}`;
-  const { value: error, output } = await captureStderr(() => getDaskClient({ address, timeoutSeconds: 2 }).catch((e: Error) => e));
+  const { value: error, output } = await withLoggingLevel("INFO", () =>
+    captureStderr(() => getDaskClient({ address, timeoutSeconds: 2 }).catch((e: Error) => e)),
+  );
   assert.ok(error instanceof Error);
   assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
   assert.match(output, new RegExp(`Connecting to an existing Dask cluster at ${address}`));
