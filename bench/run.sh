@@ -3,6 +3,7 @@
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
 #   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000
+#   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +27,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | dataframe-groupby | dataframe-arrow) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, dataframe-groupby, dataframe-arrow)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -45,4 +46,8 @@ fi
 # DataFrame: `bash bench/run.sh dataframe-groupby 5` (million rows), `bash bench/run.sh dataframe-arrow 1`.
 if [ "$what" = batch ] || [ "$what" = shared-scheduler ] || [ "$what" = dataframe-groupby ] || [ "$what" = dataframe-arrow ]; then
   npx tsx "bench/$what.ts" "$@"
+fi
+# Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.
+if [ "$what" = large ]; then
+  npx tsx bench/large-values.ts
 fi

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { CrashedRunError, DaskflowError, type SerializedError, deserializeError } from "../core/errors.ts";
-import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrame } from "./protocol.ts";
+import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrameParts } from "./protocol.ts";
 import { type PythonChoice, pythonEnv } from "./paths.ts";
 import { setupHint, setupProblem } from "./setup-errors.ts";
 
@@ -107,13 +107,20 @@ export class Bridge {
         return reject(new BridgeError("The Dask bridge is not running."));
       }
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#input.write(encodeFrame({ ...message, id }));
+      this.#write({ ...message, id });
     });
   }
 
   /** A one-way message (submit, release, cancel). */
   send(message: Exclude<BridgeRequest, { id: number }>): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#input.write(encodeFrame(message));
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#write(message);
+  }
+
+  /** One frame, its large binary values (task arguments) written from their own buffers, not copied into it. */
+  #write(message: BridgeRequest): void {
+    this.#input.cork();
+    for (const part of encodeFrameParts(message)) this.#input.write(part);
+    this.#input.uncork();
   }
 
   /** Asks the bridge to tear down what it created and exit; kills it if it does not within `graceMs`. */
