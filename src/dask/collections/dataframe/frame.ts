@@ -75,9 +75,7 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
     return new DataFrame<Row>(plan as PlanNode);
   }
 
-  #then<R extends RowShape = Row>(node: DistributiveOmit<PlanNode, "input">): DataFrame<R> {
-    return new DataFrame<R>({ ...node, input: this.plan } as PlanNode);
-  }
+
 
   // ------------------------------------------------------------------------------------------- sources
 
@@ -104,24 +102,24 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
   // ------------------------------------------------------------------------------------------- operations
 
   select<C extends Column<Row>>(columns: C | readonly C[]): DataFrame<Pick<Row, C>> {
-    return this.#then({ op: "select", columns: names(columns, "select()") });
+    return then(this, { op: "select", columns: names(columns, "select()") });
   }
 
   /** Rows where `condition` (a boolean expression) holds. */
   filter(condition: Expr): DataFrame<Row> {
     if (!(condition instanceof Expr)) throw new InvalidOptionError("filter(): give an expression such as col(\"qty\").gt(0).");
-    return this.#then({ op: "filter", expr: condition.node });
+    return then(this, { op: "filter", expr: condition.node });
   }
 
   /** New or replaced columns, in order (a later one may use an earlier one). */
   assign<A extends Record<string, Operand>>(columns: A): DataFrame<Omit<Row, keyof A> & { [K in keyof A]: unknown }> {
     const entries = Object.entries(columns);
     if (entries.length === 0) throw new InvalidOptionError("assign(): give at least one column, e.g. { total: col(\"price\").mul(col(\"qty\")) }.");
-    return this.#then({ op: "assign", columns: entries.map(([name, e]) => [name, e instanceof Expr ? e.node : { lit: literal(e, `assign(${name})`) }]) });
+    return then(this, { op: "assign", columns: entries.map(([name, e]) => [name, e instanceof Expr ? e.node : { lit: literal(e, `assign(${name})`) }]) });
   }
 
   drop<C extends Column<Row>>(columns: C | readonly C[]): DataFrame<Omit<Row, C>> {
-    return this.#then({ op: "drop", columns: names(columns, "drop()") });
+    return then(this, { op: "drop", columns: names(columns, "drop()") });
   }
 
   rename<M extends Partial<Record<Column<Row>, string>>>(mapping: M): DataFrame<AnyRow> {
@@ -129,7 +127,7 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
     if (entries.length === 0 || !entries.every(([, v]) => typeof v === "string" && v !== "")) {
       throw new InvalidOptionError("rename(): give { oldName: \"newName\", ... }.");
     }
-    return this.#then({ op: "rename", columns: Object.fromEntries(entries) as Record<string, string> });
+    return then(this, { op: "rename", columns: Object.fromEntries(entries) as Record<string, string> });
   }
 
   /** Groups by `keys`; `.agg({ out: [column, "sum"] })` gives one row per group with the keys as columns, in key order. */
@@ -141,33 +139,33 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
     if (!(other instanceof DataFrame)) throw new InvalidOptionError("merge(): the other frame must be a DataFrame.");
     const how = options.how ?? "inner";
     if (!["inner", "left", "right", "outer"].includes(how)) throw new InvalidOptionError(`merge(): how must be inner, left, right or outer, got ${String(how)}.`);
-    return this.#then({ op: "merge", right: other.plan, on: names(options.on, "merge() on"), how, suffixes: options.suffixes ?? ["_x", "_y"] });
+    return then(this, { op: "merge", right: other.plan, on: names(options.on, "merge() on"), how, suffixes: options.suffixes ?? ["_x", "_y"] });
   }
 
   sortValues(by: Columns<Row>, options: { ascending?: boolean | readonly boolean[] } = {}): DataFrame<Row> {
     const ascending = options.ascending ?? true;
-    return this.#then({ op: "sort_values", by: names(by, "sortValues()"), ascending: typeof ascending === "boolean" ? ascending : [...ascending] });
+    return then(this, { op: "sort_values", by: names(by, "sortValues()"), ascending: typeof ascending === "boolean" ? ascending : [...ascending] });
   }
 
   /** Count, mean, std, min, quartiles and max of the numeric columns; the `statistic` column names each row. */
   describe(): DataFrame<{ statistic: string } & Record<string, number | null>> {
-    return this.#then({ op: "describe" });
+    return then(this, { op: "describe" });
   }
 
   /** One row per distinct combination of `columns` with its `count`, most frequent first (ties by value). */
   valueCounts<C extends Column<Row>>(columns: C | readonly C[], options: { dropna?: boolean } = {}): DataFrame<Pick<Row, C> & { count: number }> {
-    return this.#then({ op: "value_counts", columns: names(columns, "valueCounts()"), dropna: options.dropna ?? true });
+    return then(this, { op: "value_counts", columns: names(columns, "valueCounts()"), dropna: options.dropna ?? true });
   }
 
   /** Keeps the first of equal rows (equal in `subset`, default every column). */
   dropDuplicates(subset?: Columns<Row>): DataFrame<Row> {
-    return this.#then({ op: "drop_duplicates", subset: subset === undefined ? null : names(subset, "dropDuplicates()") });
+    return then(this, { op: "drop_duplicates", subset: subset === undefined ? null : names(subset, "dropDuplicates()") });
   }
 
   /** Drops rows with a missing value (in `subset`); `how: "all"` only rows missing every one. */
   dropna(options: { subset?: Columns<Row>; how?: "any" | "all" } = {}): DataFrame<Row> {
     const subset = options.subset === undefined ? null : names(options.subset, "dropna() subset");
-    return this.#then({ op: "dropna", subset, how: options.how ?? "any" });
+    return then(this, { op: "dropna", subset, how: options.how ?? "any" });
   }
 
   /** Missing values replaced: one value for every column, or `{ column: value }`. */
@@ -176,42 +174,40 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
       typeof value === "object" && value !== null && !(value instanceof Date)
         ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v, `fillna(${k})`)]))
         : literal(value, "fillna()");
-    return this.#then({ op: "fillna", value: wire });
+    return then(this, { op: "fillna", value: wire });
   }
 
   astype(dtypes: Partial<Record<Column<Row>, Dtype>>): DataFrame<AnyRow> {
-    return this.#then({ op: "astype", dtypes: dtypes as Record<string, Dtype> });
+    return then(this, { op: "astype", dtypes: dtypes as Record<string, Dtype> });
   }
 
   // ------------------------------------------------------------------------------------------- reductions (lazy)
 
   /** Non-missing values per column, as `{ column: n }`. */
   count(): Reduction<Record<Column<Row>, number>> {
-    return this.#reduce("count");
+    return reduce(this, "count");
   }
   sum(): Reduction<Record<Column<Row>, number | null>> {
-    return this.#reduce("sum");
+    return reduce(this, "sum");
   }
   mean(): Reduction<Record<Column<Row>, number | null>> {
-    return this.#reduce("mean");
+    return reduce(this, "mean");
   }
   min(): Reduction<{ [K in Column<Row>]: Row[K] | null }> {
-    return this.#reduce("min");
+    return reduce(this, "min");
   }
   max(): Reduction<{ [K in Column<Row>]: Row[K] | null }> {
-    return this.#reduce("max");
+    return reduce(this, "max");
   }
   nunique(): Reduction<Record<Column<Row>, number>> {
-    return this.#reduce("nunique");
+    return reduce(this, "nunique");
   }
   /** The number of rows. */
   length(): Reduction<number> {
     return new Reduction<number>({ op: "length", input: this.plan });
   }
 
-  #reduce<V>(how: ReductionName): Reduction<V> {
-    return new Reduction<V>({ op: "reduce", how, input: this.plan });
-  }
+
 
   // ------------------------------------------------------------------------------------------- running it
 
@@ -246,6 +242,16 @@ export class DataFrame<Row extends RowShape = AnyRow> extends PlanCollection {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+// Module functions rather than private methods: a frame may arrive through the class codec (src/core/class-codec.ts),
+// which gives it DataFrame's prototype without running the constructor, so it has no private members.
+function then<R extends RowShape>(frame: PlanCollection, node: DistributiveOmit<PlanNode, "input">): DataFrame<R> {
+  return new DataFrame<R>({ ...node, input: frame.plan } as PlanNode);
+}
+
+function reduce<V>(frame: PlanCollection, how: ReductionName): Reduction<V> {
+  return new Reduction<V>({ op: "reduce", how, input: frame.plan });
+}
 
 export class GroupBy<Row extends RowShape, K extends Column<Row>> {
   /** @internal */
