@@ -31,7 +31,11 @@ const PINS = ["@vercel/nft@1.11.5", "rollup@4.68.5"];
 if (!existsSync(join(TOOLS, "node_modules", "rollup"))) {
   execFileSync("npm", ["install", "--prefix", TOOLS, "--no-audit", "--no-fund", "--save-exact", ...PINS], { stdio: "inherit" });
 }
-const tool = <T>(name: string) => import(pathToFileURL(join(TOOLS, "node_modules", name, JSON.parse(readFileSync(join(TOOLS, "node_modules", name, "package.json"), "utf8")).main ?? "index.js")).href) as Promise<T>;
+const tool = <T>(name: string) => {
+  const dir = join(TOOLS, "node_modules", name);
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { main?: string };
+  return import(pathToFileURL(join(dir, manifest.main ?? "index.js")).href) as Promise<T>;
+};
 
 interface NftModule {
   nodeFileTrace(files: string[], options: { base: string; ts?: boolean }): Promise<{ fileList: Set<string> }>;
