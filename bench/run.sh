@@ -3,6 +3,7 @@
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
 #   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000
+#   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +27,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | shipping-startup | shipping-cost | shipping-bundlers) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | shipping-startup | shipping-cost | shipping-bundlers) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -49,4 +50,8 @@ if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = 
 fi
 if [ "$what" = batch ] || [ "$what" = shared-scheduler ]; then
   npx tsx "bench/$what.ts" "$@"
+fi
+# Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.
+if [ "$what" = large ]; then
+  npx tsx bench/large-values.ts
 fi

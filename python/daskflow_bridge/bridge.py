@@ -101,7 +101,8 @@ class Bridge:
     def send(self, msg: dict[str, Any]) -> None:
         if self.out is None or self.out_closed or self.out.is_closing():
             return
-        self.out.write(P.encode(msg))
+        for part in P.encode_parts(msg):  # gathered results by reference, not copied into the frame first
+            self.out.write(part)
 
     def log(self, level: str, message: str) -> None:
         self.send({"op": P.OP_LOG, "level": level, "message": message})
@@ -124,6 +125,7 @@ class Bridge:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         rpipe = os.fdopen(self.rfd, "rb", buffering=0)
+        P.widen_pipe(self.wfd)  # gathered results: fewer turns between this process and the flow process
         wpipe = os.fdopen(self.wfd, "wb", buffering=0)
         self.out, _ = await loop.connect_write_pipe(lambda: _Writer(self), wpipe)
         rtransport, _ = await loop.connect_read_pipe(lambda: _Reader(self), rpipe)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import sys
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from distributed import Client
+
+from .cluster_signature import WORKERS, accepts
 
 DEFAULT_CLUSTER_CLASS = "distributed.LocalCluster"
 
@@ -29,16 +32,26 @@ class Connection:
     cluster: Any = None
     created: bool = False
     plugin_preinstalled: bool = False
+    # A cluster class without `asynchronous` runs in Dask's synchronous mode (its own event loop thread): it is
+    # built, adapted and closed from a worker thread, never on the bridge's loop.
+    synchronous: bool = False
     closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     async def close(self) -> None:
         try:
-            await self.client.close()
+            if self.client is not None:
+                await self.client.close()
         finally:
             if self.created and self.cluster is not None:
-                res = self.cluster.close()
-                if inspect.isawaitable(res):
-                    await res
+                await self.close_cluster()
+
+    async def close_cluster(self) -> None:
+        if self.synchronous:
+            await asyncio.to_thread(self.cluster.close)
+            return
+        res = self.cluster.close()
+        if inspect.isawaitable(res):
+            await res
 
 
 def _check_kwargs(name: str, kwargs: Any) -> dict[str, Any]:
@@ -109,27 +122,48 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
     cluster_class = cluster_class or DEFAULT_CLUSTER_CLASS
     cls = import_cluster_class(cluster_class)
     if _is_local_cluster(cls):
+        # Defaults of our own go only to constructors that take them (a subclass may narrow LocalCluster's).
         # In-process workers (processes=False) talk over inproc://, where a host must not be given.
-        if cluster_kwargs.get("processes", True) is not False:
+        if cluster_kwargs.get("processes", True) is not False and accepts(cls, "host"):
             cluster_kwargs.setdefault("host", "127.0.0.1")
-        cluster_kwargs.setdefault("dashboard_address", "127.0.0.1:0")
-        if worker_plugin is not None and "plugins" not in cluster_kwargs:
+        if accepts(cls, "dashboard_address"):
+            cluster_kwargs.setdefault("dashboard_address", "127.0.0.1:0")
+        # Only when `plugins` reaches LocalCluster's workers untouched; otherwise the bridge registers the plugin
+        # through the client once connected.
+        if worker_plugin is not None and "plugins" not in cluster_kwargs and accepts(cls, "plugins") == WORKERS:
             cluster_kwargs["plugins"] = [worker_plugin]
+    synchronous = accepts(cls, "asynchronous") is None
     log("info", f"Creating a new Dask cluster with `{cluster_class}`")
-    cluster = cls(asynchronous=True, **cluster_kwargs)
-    if inspect.isawaitable(cluster):
-        cluster = await cluster
-    conn = Connection(client=None, cluster=cluster, created=True)  # type: ignore[arg-type]
+    if synchronous:
+        cluster = await asyncio.to_thread(cls, **cluster_kwargs)
+    else:
+        cluster = cls(asynchronous=True, **cluster_kwargs)
+        if inspect.isawaitable(cluster):
+            cluster = await cluster
+    conn = Connection(client=None, cluster=cluster, created=True, synchronous=synchronous)  # type: ignore[arg-type]
     conn.plugin_preinstalled = worker_plugin is not None and any(p is worker_plugin for p in cluster_kwargs.get("plugins") or [])
     try:
         if adapt_kwargs is not None:
-            res = cluster.adapt(**adapt_kwargs)
-            if inspect.isawaitable(res):
-                await res
-        conn.client = await Client(cluster, asynchronous=True, **client_kwargs)
+            await _adapt(conn, cluster_class, adapt_kwargs)
+        target = cluster.scheduler_address if synchronous else cluster
+        conn.client = await Client(target, asynchronous=True, **client_kwargs)
     except BaseException:
-        res = cluster.close()
-        if inspect.isawaitable(res):
-            await res
+        await conn.close_cluster()
         raise
     return conn
+
+
+async def _adapt(conn: Connection, cluster_class: str, adapt_kwargs: dict[str, Any]) -> None:
+    """`cluster.adapt(**adapt_kwargs)`, sync or async; a cluster without `adapt` is a configuration error."""
+    adapt = getattr(conn.cluster, "adapt", None)
+    if not callable(adapt):
+        raise BridgeConfigError(
+            f"adapt_kwargs were given, but the cluster made by `{cluster_class}` has no adapt() method: "
+            "remove adaptKwargs, or use a cluster class that supports adaptive scaling"
+        )
+    if conn.synchronous:
+        await asyncio.to_thread(adapt, **adapt_kwargs)
+        return
+    res = adapt(**adapt_kwargs)
+    if inspect.isawaitable(res):
+        await res

@@ -1,18 +1,14 @@
 """Framing and message names shared by both daskflow channels (Python mirror of src/dask/protocol.ts).
 
 Each frame is a 4-byte big-endian unsigned length followed by that many bytes of one MessagePack map with an
-``op`` string. Binary values travel as MessagePack ``bin`` (``bytes`` here). See docs/bridge-protocol.md.
+``op`` string. Binary values travel as MessagePack ``bin`` (``bytes`` here; the largest one of a frame of 1 MiB or
+more arrives as a ``bytearray``, see framing.py). See docs/bridge-protocol.md.
 """
 
 from __future__ import annotations
 
 import os
-import select
-import struct
-import time
-from typing import Any, Iterator
-
-import msgpack
+from typing import Any
 
 # ---- flow process -> bridge (requests)
 OP_START = "start"
@@ -45,95 +41,23 @@ STATUS_FINISHED = "finished"
 STATUS_ERROR = "error"
 STATUS_CANCELLED = "cancelled"
 
-HEADER = struct.Struct(">I")
-MAX_FRAME = 2**32 - 1
-
-
-class ProtocolError(Exception):
-    """A malformed frame or an unexpected message on a daskflow channel."""
-
-
-class ChannelClosed(EOFError):
-    """The peer closed its end of the channel."""
-
-
-def encode(msg: dict[str, Any]) -> bytes:
-    """One framed message: length prefix + msgpack map."""
-    body = msgpack.packb(msg, use_bin_type=True)
-    if len(body) > MAX_FRAME:
-        raise ProtocolError(f"frame too large ({len(body)} bytes)")
-    return HEADER.pack(len(body)) + body
-
-
-def decode_body(body: bytes | bytearray | memoryview) -> dict[str, Any]:
-    msg = msgpack.unpackb(body, raw=False, strict_map_key=False)
-    if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
-        raise ProtocolError("frame is not a msgpack map with an 'op' string")
-    return msg
-
-
-class FrameDecoder:
-    """Incremental decoder: feed bytes, iterate complete messages."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def feed(self, data: bytes) -> Iterator[dict[str, Any]]:
-        self._buf += data
-        buf = self._buf
-        pos = 0
-        n = len(buf)
-        try:
-            while n - pos >= 4:
-                (size,) = HEADER.unpack_from(buf, pos)
-                if n - pos - 4 < size:
-                    break
-                start = pos + 4
-                pos = start + size
-                yield decode_body(buf[start:pos])
-        finally:
-            if pos:
-                del buf[:pos]
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
-
-def write_frame(fd: int, msg: dict[str, Any]) -> None:
-    """Blocking write of one frame to a file descriptor."""
-    data = memoryview(encode(msg))
-    while data:
-        n = os.write(fd, data)
-        data = data[n:]
-
-
-class FrameReader:
-    """Blocking reader of frames from a file descriptor, with optional deadlines."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._decoder = FrameDecoder()
-        self._ready: list[dict[str, Any]] = []
-
-    def read(self, deadline: float | None = None) -> dict[str, Any] | None:
-        """Next message; ``None`` if ``deadline`` (a ``time.monotonic()`` value) passed first.
-
-        Raises ChannelClosed on EOF.
-        """
-        while not self._ready:
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                r, _, _ = select.select([self.fd], [], [], remaining)
-                if not r:
-                    return None
-            chunk = os.read(self.fd, 1 << 16)
-            if not chunk:
-                raise ChannelClosed("channel closed by peer")
-            self._ready.extend(self._decoder.feed(chunk))
-        return self._ready.pop(0)
+# Framing (and its errors) lives in framing.py; these names are the protocol's public surface.
+from .framing import (  # noqa: E402,F401
+    HEADER,
+    MAX_FRAME,
+    ChannelClosed,
+    FrameDecoder,
+    FrameReader,
+    ProtocolError,
+    SIDE_FILES_ENV,
+    SideFile,
+    decode_body,
+    encode,
+    encode_parts,
+    widen_pipe,
+    write_all,
+    write_frame,
+)
 
 
 def read_frame(fd: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from .protocol import OP_READY, FrameReader, ProtocolError, write_frame
+from .protocol import OP_READY, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
 
 READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 
@@ -39,11 +39,24 @@ class Sidecar:
         env.update({str(k): str(v) for k, v in (spec.get("env") or {}).items()})
         req_r, req_w = (_high_fd(fd) for fd in os.pipe())
         rep_r, rep_w = (_high_fd(fd) for fd in os.pipe())
+        widen_pipe(req_w)  # large task arguments and results (the pipe's size is shared by both ends)
+        widen_pipe(rep_w)
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, req_r, 3),
             (os.POSIX_SPAWN_DUP2, rep_w, 4),
         ]
+        # Side files for values of 1 MiB or more (framing.py): fd 5 for requests, fd 6 for replies.
+        side_fds = [SideFile.create("daskflow-requests"), SideFile.create("daskflow-replies")]
+        if min(side_fds) >= 0:
+            side_fds = [_high_fd(fd) for fd in side_fds]
+            actions += [(os.POSIX_SPAWN_DUP2, side_fds[0], 5), (os.POSIX_SPAWN_DUP2, side_fds[1], 6)]
+            env[SIDE_FILES_ENV] = "5,6"
+        else:  # no memfd here: values go through the pipes
+            for fd in side_fds:
+                if fd >= 0:
+                    os.close(fd)
+            side_fds = []
         path = node if os.sep in node else _which(node, env.get("PATH", os.defpath))
         args = [node, *argv]
         if cwd is not None:
@@ -52,15 +65,17 @@ class Sidecar:
             args = ["sh", "-c", 'cd "$0" && exec "$@"', str(cwd), path, *argv]
             path = "/bin/sh"
         try:
-            self.pid = _spawn(path, args, env, actions, 4, group)
+            self.pid = _spawn(path, args, env, actions, 6 if side_fds else 4, group)
         except OSError as exc:
-            for fd in (req_r, req_w, rep_r, rep_w):
+            for fd in (req_r, req_w, rep_r, rep_w, *side_fds):
                 os.close(fd)
             raise SidecarError(f"cannot start the Node sidecar '{node}': {exc}") from exc
         os.close(req_r)
         os.close(rep_w)
         self.wfd = req_w
-        self.reader = FrameReader(rep_r)
+        self.side_fds = side_fds
+        self.request_side = SideFile(side_fds[0]) if side_fds else None
+        self.reader = FrameReader(rep_r, SideFile(side_fds[1]) if side_fds else None)
         self.ready = False
         self.node_version: str | None = None  # from its `ready`
         self.returncode: int | None = None
@@ -79,7 +94,7 @@ class Sidecar:
         self.ready = True
 
     def send(self, msg: dict[str, Any]) -> None:
-        write_frame(self.wfd, msg)
+        write_frame(self.wfd, msg, self.request_side)
 
     def read(self, deadline: float | None = None) -> dict[str, Any] | None:
         return self.reader.read(deadline)
@@ -144,6 +159,12 @@ class Sidecar:
             except OSError:
                 pass
             self.reader.fd = -1
+        for fd in self.side_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.side_fds = []
 
     def close_input(self) -> None:
         """Close the sidecar's fd 3 (EOF tells it to exit)."""

@@ -40,8 +40,8 @@ class _TimedOut(Exception):
         self.attempt = attempt
 
 
-def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str, *dep_results: bytes) -> bytes:
-    """Run one daskflow task on a warm Node sidecar of this worker; return its result envelope (bytes)."""
+def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str, *dep_results: bytes) -> bytes | bytearray:
+    """Run one daskflow task on a warm Node sidecar of this worker; return its result envelope (bytes; a large one a bytearray)."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -224,7 +224,7 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                 raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
             if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
                 log_event(msg["event"])
-            return bytes(env)
+            return env  # a large one is the frame's own bytearray (framing.py): Dask sends it without a copy
         else:
             raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
 
@@ -247,7 +247,7 @@ def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict, log_event=None)
             if msg.get("op") == OP_DONE and isinstance(msg.get("envelope"), (bytes, bytearray)):
                 if log_event is not None and msg.get("event") is not None:
                     log_event(msg["event"])
-                return bytes(msg["envelope"])
+                return msg["envelope"]
             if msg.get("op") == OP_EVENT:
                 continue
             raise ProtocolError(f"unexpected message {msg.get('op')!r} in answer to {what!r}")

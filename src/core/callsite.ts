@@ -13,6 +13,13 @@ export interface DefinitionSite {
   moduleUrl?: string;
   /** Name of the variable the definition is assigned to, when the source says so on that line. */
   variable?: string;
+  /**
+   * False when the definition ran inside a function that its module's top level did not call while loading (a
+   * flow body, a handler, a function of another module): importing the module on a worker would not make it again.
+   */
+  topLevel: boolean;
+  /** `file:line` as written (source-mapped), for messages. */
+  at?: string;
 }
 
 const OWN_DIR = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +39,17 @@ function lineOf(file: string, line: number): string | undefined {
 const FRAME = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/;
 
 /**
+ * The identity of a module as a worker imports it: its file:// URL, from the file name V8 reports for its code (a
+ * path or a URL). Undefined for code that is not a file (node: built-ins, eval). Tasks and classes both use it.
+ */
+export function moduleIdentity(raw: string): string | undefined {
+  if (!raw || raw.startsWith("node:")) return undefined;
+  const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+  // A shipped copy names its module by the flow process's URL, so identities are the same on both sides.
+  return isAbsolute(file) ? toFlowUrl(pathToFileURL(file).href) : undefined;
+}
+
+/**
  * The first stack frame outside daskflow's own core. The module comes from V8's raw call sites: with source maps
  * on (tsx turns them on), the stack text names the *source* of compiled code (daskflow's own `src/*.ts` behind its
  * `dist/*.js`, or a user's `.ts` behind their `.js`), which is not the module a worker must import. The variable
@@ -47,18 +65,40 @@ export function definitionSite(factory: "task" | "flow"): DefinitionSite {
     if (!raw || raw.startsWith("node:")) continue;
     const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
     if (!isAbsolute(file) || dirname(file) === OWN_DIR) continue;
-    // A shipped copy names its module by the flow process's URL, so ids are the same on both sides.
-    const site: DefinitionSite = { moduleUrl: toFlowUrl(pathToFileURL(file).href) };
+    const site: DefinitionSite = { moduleUrl: moduleIdentity(raw)!, topLevel: madeWhileLoading(sites.slice(i), raw) };
     const match = FRAME.exec(text[i]?.trim() ?? "");
     if (match) {
       const source = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
+      site.at = `${source}:${match[2]}`;
       const line = lineOf(source, Number(match[2]));
       const assigned = line && new RegExp(`([A-Za-z_$][\\w$]*)\\s*(?::[^=]+)?=\\s*${factory}\\s*[(<]`).exec(line);
       if (assigned) site.variable = assigned[1]!;
     }
     return site;
   }
-  return {};
+  return { topLevel: false };
+}
+
+/**
+ * Whether the frames from the definition up reach the top level of the defining module itself, through its own
+ * functions (or built-ins such as Array.prototype.map) only: then every process that imports the module makes the
+ * same definition. Reaching daskflow (a flow body runs under it) or the end of the stack (after an await) first
+ * means the definition was made by code that runs later.
+ */
+function madeWhileLoading(frames: readonly NodeJS.CallSite[], moduleFile: string): boolean {
+  for (const frame of frames) {
+    const raw = frame.getFileName();
+    if (!raw) continue; // a built-in calling back into user code
+    if (raw.startsWith("node:")) return false;
+    const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+    if (dirname(file) === OWN_DIR) return false;
+    if (raw !== moduleFile) continue;
+    // V8 reports a module's (or CommonJS wrapper's) top-level code as an unnamed function enclosing from 1:1.
+    const enclosing = frame as NodeJS.CallSite & { getEnclosingLineNumber?(): number; getEnclosingColumnNumber?(): number };
+    if (!enclosing.getEnclosingLineNumber) return true; // older V8: cannot tell, assume the common case
+    if (frame.getFunctionName() === null && enclosing.getEnclosingLineNumber() === 1 && enclosing.getEnclosingColumnNumber?.() === 1) return true;
+  }
+  return false;
 }
 
 /** V8's call sites of the caller's stack, never source-mapped (the frames `definitionSite`'s text also lists). */

@@ -27,8 +27,6 @@ export interface EngineScope extends Omit<RunScope, "taskRun"> {
   cancel?: Cancellation;
   /** First attempt number; > 1 when a retry is resumed elsewhere (after a sidecar was recycled). */
   startAttempt?: number;
-  /** Log "Finished in state" at debug, not info (the items of a batch, reported together). */
-  quiet?: boolean;
 }
 
 /** Seconds to wait before retry number `retry` (1-based). */
@@ -82,14 +80,21 @@ async function withTimeout(
 ): Promise<unknown> {
   const attemptCancel = new Cancellation();
   const stopOuter = cancel.onAbort((reason) => attemptCancel.abort(reason));
-  const timer = setTimeout(
-    () => attemptCancel.abort(new TaskTimeoutError(`Task run '${taskRun.name}' exceeded its timeout of ${timeout}s.`)),
-    timeout * 1000,
-  );
+  const exceeded = (cause?: unknown) =>
+    new TaskTimeoutError(`Task run '${taskRun.name}' exceeded its timeout of ${timeout}s.`, cause === undefined ? undefined : { cause });
+  const timer = setTimeout(() => attemptCancel.abort(exceeded()), timeout * 1000);
   taskRun.cancellation = attemptCancel;
+  const deadline = Date.now() + timeout * 1000;
   try {
     const stopped = new Promise<never>((_, reject) => attemptCancel.onAbort(reject));
-    return await Promise.race([Promise.resolve().then(() => call(def, args, scope)), stopped]);
+    const value = await Promise.race([Promise.resolve().then(() => call(def, args, scope)), stopped]);
+    // A synchronous stretch (a busy loop, a blocking call) keeps the timer from firing until the task has already
+    // returned: the clock decides, so a value that came too late is discarded like one that never came.
+    if (Date.now() >= deadline) throw exceeded();
+    return value;
+  } catch (error) {
+    if (!(error instanceof TaskTimeoutError) && !cancel.aborted && Date.now() >= deadline) throw exceeded(error);
+    throw error;
   } finally {
     clearTimeout(timer);
     stopOuter();
@@ -147,6 +152,8 @@ export async function runTask(
     }
   }
   engine.onState(final);
-  scopeLog(scope, engine.quiet && final.type === StateType.COMPLETED ? "debug" : "info", `Finished in state ${formatState(final)}`);
+  // One line per task run at INFO would bury a large map (the progress display counts them); a run that did not
+  // complete stays at INFO, after its ERROR. The same for single runs and the items of a batch.
+  scopeLog(scope, final.type === StateType.COMPLETED ? "debug" : "info", `Finished in state ${formatState(final)}`);
   return final;
 }

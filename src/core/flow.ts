@@ -9,8 +9,9 @@ import { CrashedRunError, FlowRunError, InvalidOptionError, TaskTimeoutError } f
 import { type TaskFuture, isTaskFuture, stateError } from "./future.ts";
 import { flowRunName, newRunId } from "./ids.ts";
 import { type FlowOptions, validateFlowOptions } from "./options.ts";
-import { type State, Completed, Crashed, Failed, StateType, formatState, isFinal } from "./state.ts";
+import { type FailedPart, type State, Completed, Crashed, Failed, StateType, formatState, isFinal, withFields } from "./state.ts";
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
+import { watchFlowRun } from "./progress/index.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
 import type { TaskRunner } from "../runners/task-runner.ts";
 
@@ -31,8 +32,12 @@ export function markWorkerProcess(): void {
   (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] = true;
 }
 
+function inWorkerProcess(): boolean {
+  return (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] === true;
+}
+
 function isWorkerImport(): boolean {
-  return (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] === true && !currentScope()?.taskRun;
+  return inWorkerProcess() && !currentScope()?.taskRun;
 }
 
 export function flow<A extends unknown[], R>(fn: (...args: A) => R): Flow<A, R>;
@@ -85,6 +90,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   if (parent?.schedulerAddress) scope.schedulerAddress = parent.schedulerAddress;
   const log = scopeLogger(scope);
   log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'`);
+  const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
   let state: State<unknown>;
   try {
     const value = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))), options.timeoutSeconds, name);
@@ -96,8 +102,10 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     else state = Failed(error, { message: `Flow run encountered an exception. ${error.name}: ${error.message}` });
   }
   await settle(futures, log);
+  feedback?.workDone();
   // The run's infrastructure failed under it: the run crashed, whatever its function made of that.
   if (runner.crashed) state = Crashed(runner.crashed);
+  state = withFailedRuns(state, futures);
   try {
     await runner.shutdown();
   } catch (raw) {
@@ -105,6 +113,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     log.error(`Task runner ${runner.name} failed to shut down: ${error.message}`);
     if (state.type === StateType.COMPLETED) state = Crashed(error);
   }
+  feedback?.end();
   log.info(`Finished in state ${formatState(state)}`);
   return state;
 }
@@ -144,32 +153,65 @@ function isState(value: unknown): value is State<unknown> {
     Object.values(StateType).includes((value as State<unknown>).type);
 }
 
-/** A flow's result: its return value with futures and states resolved; any that did not complete fails the run. */
+/**
+ * A flow's result: its return value with futures and states resolved at any depth. Stricter than Prefect (which
+ * fails the run only when the value is itself a state or a list of states): any part that did not complete fails
+ * the run, and the message says where it sits in the value.
+ */
 async function resolveReturn(value: unknown): Promise<State<unknown>> {
-  const found: Array<TaskFuture<unknown> | State<unknown>> = [];
-  forEachDeep(value, (v) => {
-    if (isTaskFuture(v) || isState(v)) return found.push(v), false;
-    return true;
-  });
+  const found: Array<{ item: TaskFuture<unknown> | State<unknown>; path: string }> = [];
+  forEachDeep(
+    value,
+    (v, path) => {
+      if (isTaskFuture(v) || isState(v)) return found.push({ item: v, path }), false;
+      return true;
+    },
+    "result",
+  );
   if (found.length === 0) return Completed(value);
   const resolved = new Map<unknown, unknown>();
-  const failures: State<unknown>[] = [];
+  const failed: Array<FailedPart | undefined> = [];
   await Promise.all(
-    found.map(async (item) => {
+    found.map(async ({ item, path }, index) => {
       const state = isTaskFuture(item) ? await item.wait() : item;
       if (state.type === StateType.COMPLETED) {
         resolved.set(item, isTaskFuture(item) ? await item.loadData(state) : state.load ? await state.load() : state.data);
-      } else {
-        failures.push(state);
-        resolved.set(item, stateError(state, isTaskFuture(item) ? item.taskRunName : "returned state"));
+        return;
       }
+      const part: FailedPart = isTaskFuture(item) ? { path, taskRunId: item.taskRunId, taskRunName: item.taskRunName, state } : { path, state };
+      failed[index] = part; // in the order of the value, not of completion
+      resolved.set(item, stateError(state, part.taskRunName ?? "returned state"));
     }),
   );
   const data = mapDeep(value, (v) => (resolved.has(v) ? resolved.get(v) : KEEP));
+  const failures = failed.filter((f) => f !== undefined);
   if (failures.length === 0) return Completed(data);
-  const crashed = failures.some((s) => s.type === StateType.CRASHED);
+  const crashed = failures.some((f) => f.state.type === StateType.CRASHED);
   const first = failures[0]!;
-  const message = `${failures.length}/${found.length} states in the flow's return value did not complete: ${formatState(first)}`;
-  const error = first.error ?? stateError(first, "returned state");
-  return crashed ? Crashed(error, { message }) : Failed(error, { message });
+  const named = failures.slice(0, 3).map(describePart).join("; ");
+  const more = failures.length > 3 ? `; and ${failures.length - 3} more` : "";
+  const message = `${failures.length}/${found.length} states in the flow's return value did not complete: ${named}${more}`;
+  const error = first.state.error ?? stateError(first.state, first.taskRunName ?? "returned state");
+  return crashed ? Crashed(error, { message, failures }) : Failed(error, { message, failures });
+}
+
+function describePart(part: FailedPart): string {
+  const run = part.taskRunName ? ` (task run '${part.taskRunName}')` : "";
+  const { error, message } = part.state;
+  const why = error ? `: ${error.name}: ${error.message}` : message ? `: ${message}` : "";
+  return `${part.path ?? "a task run"} ended ${part.state.name}${why}${run}`;
+}
+
+/** The failed state with every task run of the flow that failed or crashed added to its `failures`. */
+function withFailedRuns(state: State<unknown>, futures: ReadonlySet<TaskFuture<unknown>>): State<unknown> {
+  if (state.type !== StateType.FAILED && state.type !== StateType.CRASHED) return state;
+  const parts = [...(state.failures ?? [])];
+  const listed = new Set(parts.map((p) => p.taskRunId));
+  for (const future of futures) {
+    const type = future.state.type;
+    if ((type === StateType.FAILED || type === StateType.CRASHED) && !listed.has(future.taskRunId)) {
+      parts.push({ taskRunId: future.taskRunId, taskRunName: future.taskRunName, state: future.state });
+    }
+  }
+  return parts.length ? withFields(state, { failures: parts }) : state;
 }

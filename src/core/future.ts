@@ -2,8 +2,10 @@
  * TaskFuture: the handle `task.submit()` returns. Its state is updated by whichever runner owns the task run
  * (in-process, or from events a Dask worker sends), and its result may be loaded lazily from where it lives.
  */
-import { CancelledRunError, CrashedRunError, UpstreamTaskError, WaitTimeoutError } from "./errors.ts";
-import { type State, StateType, Pending, isFinal, formatState } from "./state.ts";
+import { WaitTimeoutError } from "./errors.ts";
+import { type State, StateType, Pending, isFinal, formatState, stateError } from "./state.ts";
+
+export { stateError };
 
 export interface ResultOptions {
   /** Give up waiting after this many seconds (throws `WaitTimeoutError`). */
@@ -19,6 +21,7 @@ export interface FutureOwner {
 
 /** Internal hooks, not part of the public surface. */
 export const setFutureState = Symbol("daskflow.setFutureState");
+export const setDaskKey = Symbol("daskflow.setDaskKey");
 
 const FUTURE_BRAND = Symbol.for("daskflow.TaskFuture");
 
@@ -29,6 +32,7 @@ export class TaskFuture<R> {
   #owner: FutureOwner | undefined;
   #listeners: Array<(state: State<R>) => void> = [];
   #loaded: Promise<R> | undefined;
+  #daskKey: string | undefined;
   /** True once someone waited on it, read its result or passed it to another task. */
   observed = false;
 
@@ -44,6 +48,19 @@ export class TaskFuture<R> {
   /** The last known state. */
   get state(): State<R> {
     return this.#state;
+  }
+
+  /**
+   * The key of the Dask task that runs it, as the Dask dashboard and `client.futures` show it (it begins with the
+   * task's name; the items of a batched `map` share their batch's key). Undefined on runners other than Dask.
+   */
+  get daskKey(): string | undefined {
+    return this.#daskKey;
+  }
+
+  /** @internal Set by the Dask runner when it submits the run. */
+  [setDaskKey](key: string): void {
+    this.#daskKey = key;
   }
 
   get done(): boolean {
@@ -85,7 +102,11 @@ export class TaskFuture<R> {
   }
 
   /** The task's return value. Throws the task's error when it failed, unless `raiseOnFailure: false`. */
-  async result(options: ResultOptions = {}): Promise<R> {
+  // The overload returning R comes last: it is the one a structural `{ result(): Promise<T> }` matches.
+  result(options: ResultOptions & { raiseOnFailure: false }): Promise<R | Error>;
+  result(options: ResultOptions & { raiseOnFailure: boolean }): Promise<R | Error>;
+  result(options?: ResultOptions & { raiseOnFailure?: true }): Promise<R>;
+  async result(options: ResultOptions = {}): Promise<R | Error> {
     const state = await this.wait(options.timeoutSeconds);
     if (!isFinal(state)) {
       throw new WaitTimeoutError(
@@ -113,24 +134,11 @@ export class TaskFuture<R> {
   }
 }
 
-/** The error a non-completed final state stands for. */
-export function stateError(state: State<unknown>, runName: string): Error {
-  if (state.error) return state.error;
-  switch (state.type) {
-    case StateType.CANCELLED:
-      return new CancelledRunError(`Task run '${runName}' was cancelled.`);
-    case StateType.CRASHED:
-      return new CrashedRunError(state.message ?? `Task run '${runName}' crashed.`);
-    default:
-      return new UpstreamTaskError(state.message ?? `Task run '${runName}' did not complete: ${formatState(state)}.`);
-  }
-}
-
-async function stateResult<R>(state: State<R>, raise: boolean, future: TaskFuture<R>): Promise<R> {
+async function stateResult<R>(state: State<R>, raise: boolean, future: TaskFuture<R>): Promise<R | Error> {
   if (state.type === StateType.COMPLETED) return future.loadData(state);
   const error = stateError(state, future.taskRunName);
   if (raise) throw error;
-  return error as unknown as R;
+  return error;
 }
 
 export function isTaskFuture(value: unknown): value is TaskFuture<unknown> {

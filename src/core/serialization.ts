@@ -1,12 +1,13 @@
 /**
  * How task arguments and results cross process boundaries: V8's structured serialization (plain data, Map, Set,
- * Date, RegExp, BigInt, typed arrays, Errors). Futures in arguments travel as placeholders the worker fills with the
+ * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
 import { deserialize, serialize } from "node:v8";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
-import type { State, StateRecord } from "./state.ts";
+import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
+import { CLASSES, UnknownClassError, describeClassProblem, importClassModules, needsImports, reviveClasses, withClassTable } from "./class-codec.ts";
 
 /** The key of a placeholder object `{ [DEP]: index }` standing for upstream number `index`. */
 export const DEP = "\u0000daskflow.dep";
@@ -22,15 +23,36 @@ export interface BatchEnvelope {
 }
 
 export function encodeValue(value: unknown, what: string): Buffer {
+  let wrapped: unknown;
   try {
-    return serialize(value);
+    wrapped = withClassTable(value);
+  } catch (error) {
+    if (error instanceof UnknownClassError) throw new UnknownClassError(`${what} cannot be sent to another process: ${error.message}`);
+    throw error;
+  }
+  try {
+    return serialize(wrapped);
   } catch (error) {
     throw new SerializationError(`${what} cannot be sent to a Dask worker: ${describeUnserializable(value) ?? (error as Error).message}`);
   }
 }
 
+/** Decodes here and now: class instances need their modules imported already (see decodeValueAsync). */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return deserialize(bytes);
+  return reviveClasses(deserialize(bytes));
+}
+
+/** Decodes without giving class instances their prototypes (to read the shape of a value that failed to decode). */
+export function decodeShape(bytes: Uint8Array): unknown {
+  const decoded: unknown = deserialize(bytes);
+  return isPlainObject(decoded) && CLASSES in decoded ? (decoded[CLASSES] as unknown[])[0] : decoded;
+}
+
+/** Decodes, importing the modules of the classes of the instances in it first. */
+export async function decodeValueAsync(bytes: Uint8Array): Promise<unknown> {
+  const decoded: unknown = deserialize(bytes);
+  await importClassModules(decoded);
+  return reviveClasses(decoded);
 }
 
 /** The first part of `value` V8 cannot serialize, as "path (kind)". */
@@ -68,27 +90,47 @@ export function stateToRecord(state: State<unknown>): StateRecord {
   return record;
 }
 
-export function recordToState<R>(record: StateRecord, extra: Partial<State<R>> = {}): State<R> {
-  const state: { -readonly [K in keyof State<R>]: State<R>[K] } = { type: record.type, name: record.name, timestamp: record.timestamp, ...extra };
-  if (record.message !== undefined) state.message = record.message;
-  if (record.error) state.error = deserializeError(record.error);
-  return state;
+export function recordToState<R>(record: StateRecord, extra: StateFields<R> = {}): State<R> {
+  const fields: { -readonly [K in keyof StateFields<R>]: StateFields<R>[K] } = { timestamp: record.timestamp, ...extra };
+  if (record.message !== undefined) fields.message = record.message;
+  if (record.error) fields.error = deserializeError(record.error);
+  return makeState<R>(record.type, record.name, fields);
 }
 
 export function encodeEnvelope(state: State<unknown>, record: StateRecord = stateToRecord(state)): Buffer {
+  return encodeResult(state, record).envelope;
+}
+
+/** The envelope of a final state, and the state it really carries: FAILED when the result cannot be sent. */
+export function encodeResult(state: State<unknown>, record: StateRecord = stateToRecord(state)): { envelope: Buffer; record: StateRecord } {
   const envelope: Envelope = { state: record };
   if ("data" in state) envelope.data = state.data;
   try {
-    return serialize(envelope);
+    return { envelope: serialize(withClassTable(envelope)), record };
   } catch {
-    const problem = describeUnserializable(state.data, "result");
+    const problem = describeClassProblem(state.data, "result") ?? describeUnserializable(state.data, "result");
     const error = new SerializationError(`The task's result cannot be sent back from the worker: ${problem ?? "unsupported value"}`);
-    return serialize({ state: { ...record, type: "FAILED", name: "Failed", message: error.message, error: serializeError(error) } });
+    const failed: StateRecord = { ...record, type: "FAILED", name: "Failed", message: error.message, error: serializeError(error) };
+    return { envelope: serialize({ state: failed }), record: failed };
   }
 }
 
+/**
+ * Decodes an envelope (or a batch's) here and now. When it holds class instances of a module not imported yet, its
+ * data is left out (the state stays; the caller loads the data later with decodeEnvelopeAsync) and the import
+ * starts, so the next one decodes at once.
+ */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  return deserialize(bytes) as Envelope;
+  const decoded: unknown = deserialize(bytes);
+  if (!needsImports(decoded)) return reviveClasses(decoded) as Envelope;
+  importClassModules(decoded).catch(() => {}); // reported by decodeEnvelopeAsync when the data is asked for
+  const bare = (decoded as Record<string, [Envelope | BatchEnvelope]>)[CLASSES]![0];
+  if ("items" in bare) return { items: bare.items.map((item) => ({ state: item.state })) } as unknown as Envelope;
+  return { state: bare.state };
+}
+
+export async function decodeEnvelopeAsync(bytes: Uint8Array): Promise<Envelope> {
+  return (await decodeValueAsync(bytes)) as Envelope;
 }
 
 /** Replaces placeholders by values: `fill(index)` gives upstream number `index`'s value. */

@@ -13,6 +13,10 @@ export interface TaskDefinition {
   readonly options: Readonly<TaskOptions>;
   readonly moduleUrl: string | undefined;
   readonly ordinal: number;
+  /** Made while its module loaded (so a worker importing the module makes it too); see DefinitionSite.topLevel. */
+  readonly topLevel: boolean;
+  /** Where it was defined, `file:line`, for messages. */
+  readonly definedAt?: string;
 }
 
 interface Registry {
@@ -31,6 +35,14 @@ export function nextTaskId(moduleUrl: string | undefined): { id: string; ordinal
   const ordinal = registry.perModule.get(module) ?? 0;
   registry.perModule.set(module, ordinal + 1);
   return { id: `${module}#${ordinal}`, ordinal };
+}
+
+let nestedCount = 0;
+
+/** An id for a definition made inside a function: it takes no ordinal, so the module's top-level ids stay the same
+ * in every process whatever ran here. */
+export function nestedTaskId(moduleUrl: string | undefined): { id: string; ordinal: number } {
+  return { id: `${moduleUrl ?? "anonymous"}#nested-${nestedCount++}`, ordinal: -1 };
 }
 
 export function registerTask(def: TaskDefinition): void {

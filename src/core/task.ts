@@ -10,9 +10,9 @@ import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.t
 import { newRunId, taskRunName } from "./ids.ts";
 import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOptions } from "./options.ts";
 import { StateType, Scheduled } from "./state.ts";
-import { type TaskDefinition, nextTaskId, registerTask } from "./task-definition.ts";
+import { type TaskDefinition, nestedTaskId, nextTaskId, registerTask } from "./task-definition.ts";
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
-import { resolveFutures, collectUpstreams, notReadyFor } from "./upstream.ts";
+import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
 import { isAllowFailure, isUnmapped } from "./wrappers.ts";
 
 export interface TaskCall<A extends unknown[], R> {
@@ -47,9 +47,10 @@ export function task<A extends unknown[], R>(
   }
   const options = validateTaskOptions("task()", rawOptions);
   const site = definitionSite("task");
-  const { id, ordinal } = nextTaskId(site.moduleUrl);
+  const { id, ordinal } = site.topLevel ? nextTaskId(site.moduleUrl) : nestedTaskId(site.moduleUrl);
   const name = options.name ?? (fn.name || site.variable || "task");
-  const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal };
+  const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal, topLevel: site.topLevel };
+  if (site.at) (def as { definedAt?: string }).definedAt = site.at;
   registerTask(def);
   return makeTask<A, R>(def);
 }
@@ -82,7 +83,7 @@ async function callDirect(def: TaskDefinition, args: readonly unknown[]): Promis
   const upstreams = collectUpstreams(args);
   for (const { future, allowFailure } of upstreams) {
     const state = await future.wait();
-    const notReady = notReadyFor(future.taskRunName, state, allowFailure);
+    const notReady = notReadyFor(upstreamRun(future), state, allowFailure);
     if (notReady) throw stateError(notReady, taskRun.name);
   }
   const resolved = upstreams.length ? await resolveFutures([...args]) : args;

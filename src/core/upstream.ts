@@ -30,11 +30,20 @@ export function collectUpstreams(args: readonly unknown[], waitFor: readonly unk
   return [...found.values()];
 }
 
-/** The NotReady state for a task whose upstream ended in `upstream`, or undefined when it may run. */
-export function notReadyFor(runName: string, upstream: Pick<State<unknown>, "type" | "name">, allowFailure: boolean): State<never> | undefined {
-  if (upstream.type === StateType.COMPLETED || allowFailure) return undefined;
-  return NotReady(`Upstream task run '${runName}' did not reach a 'COMPLETED' state (it ended ${upstream.name}).`);
+/** Which upstream task run a NotReady state names: its id (unique) and its name (what logs show). */
+export interface UpstreamRun {
+  id: string;
+  name: string;
 }
+
+/** The NotReady state for a task whose upstream ended in `upstream`, or undefined when it may run. */
+export function notReadyFor(run: UpstreamRun, upstream: Pick<State<unknown>, "type" | "name">, allowFailure: boolean): State<never> | undefined {
+  if (upstream.type === StateType.COMPLETED || allowFailure) return undefined;
+  return NotReady(`Upstream task run '${run.name}' (id ${run.id}) did not reach a 'COMPLETED' state (it ended ${upstream.name}).`);
+}
+
+/** The upstream run of a future, as NotReady names it. */
+export const upstreamRun = (future: TaskFuture<unknown>): UpstreamRun => ({ id: future.taskRunId, name: future.taskRunName });
 
 /** Replaces futures in `args` by their values (or, under allowFailure, by their error when they failed). */
 export async function resolveFutures(args: unknown[]): Promise<unknown[]> {

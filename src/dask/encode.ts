@@ -4,6 +4,7 @@
  * with `batchSize`) is one Dask task carrying several items, each with its own arguments and upstreams.
  */
 import { encodeValue, DEP, describeUnserializable } from "../core/serialization.ts";
+import { describeClassProblem } from "../core/class-codec.ts";
 import { isTaskFuture, type TaskFuture } from "../core/future.ts";
 import { InvalidOptionError, SerializationError } from "../core/errors.ts";
 import { KEEP, forEachDeep, mapDeep } from "../core/walk.ts";
@@ -27,6 +28,7 @@ export interface DaskRef {
 }
 
 export interface UpstreamRef {
+  runId: string;
   runName: string;
   allowFailure: boolean;
   /** Index into the Dask task's dependencies. */
@@ -56,6 +58,11 @@ export function encodeSpec(def: TaskDefinition): Buffer {
     if (!def.moduleUrl) {
       throw new InvalidOptionError(
         `Task '${def.name}' was not defined in a module file, so a Dask worker cannot import it. Define it with task(...) at the top level of a .ts or .js module.`,
+      );
+    }
+    if (!def.topLevel) {
+      throw new InvalidOptionError(
+        `Task '${def.name}' was defined inside a function${def.definedAt ? ` (${def.definedAt})` : ""}, so a Dask worker importing its module would never define it. Define it with task(...) at the top level of a module (export const ${def.name} = task(...)) and submit that.`,
       );
     }
     const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options: def.options };
@@ -110,7 +117,7 @@ class Dependencies {
         this.#index.set(ref.key, dep);
       }
       this.futures.push(future);
-      const upstream: UpstreamRef = { runName: future.taskRunName, allowFailure, dep };
+      const upstream: UpstreamRef = { runId: future.taskRunId, runName: future.taskRunName, allowFailure, dep };
       if (ref.item !== undefined) upstream.item = ref.item;
       seen.set(future, upstreams.length);
       return upstreams.push(upstream) - 1;
@@ -135,7 +142,7 @@ function encodeArgs(payload: ArgsPayload, submissions: readonly TaskSubmission[]
     return encodeValue(payload, `${name}.submit()`);
   } catch (error) {
     for (const s of submissions) {
-      const where = describeUnserializable(s.args, "arguments");
+      const where = describeClassProblem(s.args, "arguments") ?? describeUnserializable(s.args, "arguments");
       if (where) throw new SerializationError(`${name}.submit(): an argument cannot be sent to a Dask worker: ${where}`);
     }
     throw new SerializationError(`${name}.submit(): the arguments cannot be sent to a Dask worker: ${(error as Error).message}`);

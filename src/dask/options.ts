@@ -8,6 +8,8 @@ import { validateOptions } from "../core/options.ts";
 export interface DaskCluster {
   readonly address: string | Promise<string>;
   readonly dashboardLink?: string;
+  /** Adaptive scaling: called with `adaptKwargs` (as given, camelCase kept) when the runner has them. */
+  adapt?(kwargs: Record<string, unknown>): Promise<void> | void;
   close(): Promise<void> | void;
 }
 

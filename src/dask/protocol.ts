@@ -1,9 +1,8 @@
 /**
  * The framed MessagePack protocol between the flow process and the bridge, and between a Dask worker and its Node
  * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/protocol.py. Frames: 4-byte big-endian
- * length, then one MessagePack map with an `op`.
+ * length, then one MessagePack map with an `op` (src/dask/framing.ts).
  */
-import { Encoder, Decoder } from "@msgpack/msgpack";
 import type { SerializedError } from "../core/errors.ts";
 import type { StateRecord } from "../core/state.ts";
 import type { CollectionKind } from "./collections/collection.ts";
@@ -178,35 +177,7 @@ export type SidecarMessage =
   | { op: "secede" }
   | { op: "done"; envelope: Uint8Array; event?: WorkerEvent };
 
-const encoder = new Encoder({ ignoreUndefined: true });
-const decoder = new Decoder();
-
-export function encodeFrame(message: object): Buffer {
-  const body = encoder.encode(message);
-  const frame = Buffer.allocUnsafe(4 + body.byteLength);
-  frame.writeUInt32BE(body.byteLength, 0);
-  frame.set(body, 4);
-  return frame;
-}
-
-/** Incremental frame decoder: push chunks, get whole messages. */
-export class FrameDecoder<T> {
-  #buffer: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): T[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    const out: T[] = [];
-    let offset = 0;
-    while (this.#buffer.length - offset >= 4) {
-      const size = this.#buffer.readUInt32BE(offset);
-      if (this.#buffer.length - offset - 4 < size) break;
-      out.push(decoder.decode(this.#buffer.subarray(offset + 4, offset + 4 + size)) as T);
-      offset += 4 + size;
-    }
-    this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
-    return out;
-  }
-}
+export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";
 
 /** JSON lists of module URLs the flow process hands a sidecar in its environment. */
 export const SIDECAR_ENV = {

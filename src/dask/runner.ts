@@ -5,12 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
-import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
-import { type TaskFuture, setFutureState } from "../core/future.ts";
+import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError } from "../core/errors.ts";
+import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeEnvelope, recordToState } from "../core/serialization.ts";
-import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady } from "../core/state.ts";
-import { notReadyFor } from "../core/upstream.ts";
+import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
+import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
+import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { Bridge } from "./bridge.ts";
 import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
@@ -71,6 +71,8 @@ export class DaskTaskRunner implements TaskRunner {
   #crash: Error | undefined;
   #closed = false;
   #resourcesChecked = new Set<string>();
+  /** What shutdown ends, once known (see describeTeardown). */
+  #teardown: ((scheduler: string | undefined) => string) | undefined;
   /** Modules of the tasks submitted before the cluster starts: sidecars import them as they start. */
   #preload = new Set<string>();
   readonly #id = randomUUID().slice(0, 8);
@@ -157,6 +159,7 @@ export class DaskTaskRunner implements TaskRunner {
       daskTask.runs.push(run);
       this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
       this.#refs.set(s.future, batch ? { key: task.key, item: i } : { key: task.key });
+      s.future[setDaskKey](task.key);
     });
     if (this.#crash) {
       for (const s of submissions) s.future[setFutureState](Crashed(this.#crash));
@@ -251,6 +254,7 @@ export class DaskTaskRunner implements TaskRunner {
     const address = this.options.address ?? scope.schedulerAddress;
     if (address) request.address = address;
     else await this.#describeCluster(request);
+    this.#teardown = teardownNote(request, this.#tsCluster);
     return bridge.request<StartReply>({ op: "start", ...request });
   }
 
@@ -277,7 +281,8 @@ export class DaskTaskRunner implements TaskRunner {
     } else {
       this.#tsCluster = made;
       request.address = await made.address;
-      delete request.adapt_kwargs;
+      delete request.adapt_kwargs; // the bridge only connects: adaptive scaling is the TypeScript cluster's own
+      if (this.options.adaptKwargs) await adaptTsCluster(made, this.options.adaptKwargs);
     }
   }
 
@@ -326,7 +331,7 @@ export class DaskTaskRunner implements TaskRunner {
 
   #setState(run: Run, state: State<unknown>): void {
     if (state.type === StateType.COMPLETED && !("data" in state)) {
-      state = { ...state, load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) };
+      state = withFields(state, { load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) });
     }
     run.future[setFutureState](state);
     if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
@@ -334,8 +339,8 @@ export class DaskTaskRunner implements TaskRunner {
 
   /** The Dask task's result envelope(s), one per run, fetched once. */
   #envelopes(task: DaskTask): Promise<Envelope[]> {
-    task.loaded ??= this.#gather(task.key).then((bytes) => {
-      const decoded = decodeEnvelope(bytes);
+    task.loaded ??= this.#gather(task.key).then(async (bytes) => {
+      const decoded = await decodeEnvelopeAsync(bytes);
       return task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
     });
     return task.loaded;
@@ -369,7 +374,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
     for (const upstream of task.upstreams) {
-      const notReady = notReadyFor(upstream.taskRunName, upstream.state, false);
+      const notReady = notReadyFor(upstreamRun(upstream), upstream.state, false);
       if (notReady && (isFinal(upstream.state) || isNotReady(upstream.state))) {
         for (const run of open) run.future[setFutureState](notReady);
         return;
@@ -467,6 +472,10 @@ export class DaskTaskRunner implements TaskRunner {
 
   // ---------------------------------------------------------------- shutdown
 
+  describeTeardown(): string | undefined {
+    return this.#teardown?.(this.#info?.scheduler_address);
+  }
+
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -484,4 +493,22 @@ export class DaskTaskRunner implements TaskRunner {
       this.#refs.clear();
     }
   }
+}
+
+/** For the interrupt line: what this runner's shutdown ends. */
+function teardownNote(request: StartRequest, tsCluster: DaskCluster | undefined): (scheduler: string | undefined) => string {
+  if (tsCluster) return () => `the Dask cluster of ${tsCluster.constructor.name} at ${request.address} (its close())`;
+  if (request.address) return () => `the connection to the Dask scheduler at ${request.address} (the cluster keeps running)`;
+  return (scheduler) => `the temporary Dask cluster (${request.cluster_class}${scheduler ? ` at ${scheduler}` : ", still starting"})`;
+}
+
+/** `adaptKwargs` for a cluster made in TypeScript: its own `adapt(kwargs)`, or a clear error when it has none. */
+async function adaptTsCluster(cluster: DaskCluster, kwargs: Record<string, unknown>): Promise<void> {
+  if (typeof cluster.adapt !== "function") {
+    const name = (cluster as object).constructor?.name ?? "the cluster";
+    throw new InvalidOptionError(
+      `DaskTaskRunner: adaptKwargs were given, but ${name} (from clusterClass) has no adapt(kwargs) method. Remove adaptKwargs, or give the class an adapt method that scales it.`,
+    );
+  }
+  await cluster.adapt(kwargs);
 }

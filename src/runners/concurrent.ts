@@ -9,7 +9,7 @@ import { CancelledRunError } from "../core/errors.ts";
 import { type TaskFuture, setFutureState } from "../core/future.ts";
 import { validateOptions } from "../core/options.ts";
 import { Cancelled, formatState } from "../core/state.ts";
-import { collectUpstreams, notReadyFor, resolveFutures } from "../core/upstream.ts";
+import { collectUpstreams, notReadyFor, resolveFutures, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "./task-runner.ts";
 
 export interface ConcurrentTaskRunnerOptions {
@@ -42,7 +42,7 @@ export class ConcurrentTaskRunner implements TaskRunner {
     const upstreams = collectUpstreams(s.args, s.waitFor);
     try {
       for (const { future, allowFailure } of upstreams) {
-        const notReady = notReadyFor(future.taskRunName, await future.wait(), allowFailure);
+        const notReady = notReadyFor(upstreamRun(future), await future.wait(), allowFailure);
         if (notReady) {
           setState(notReady);
           scopeLog({ ...scope, taskRun: s.taskRun }, "info", `Finished in state ${formatState(notReady)}`);

@@ -1,13 +1,19 @@
-/** The sidecar's end of its channel with the Dask worker: requests on fd 3, replies on fd 4 (never stdout). */
-import { writeSync } from "node:fs";
+/**
+ * The sidecar's end of its channel with the Dask worker: requests on fd 3, replies on fd 4 (never stdout), and on
+ * Linux the side files for values of 1 MiB or more, fds 5 (requests) and 6 (replies) (src/dask/framing.ts).
+ */
+import { writevSync } from "node:fs";
 import { Socket } from "node:net";
-import { FrameDecoder, encodeFrame, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
+import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
+
+/** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
+const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
 
 export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
-    const decoder = new FrameDecoder<SidecarRequest>();
+    const decoder = new FrameDecoder<SidecarRequest>(side?.requests);
     this.#in.on("data", (chunk: Buffer) => {
       for (const request of decoder.push(chunk)) onRequest(request);
     });
@@ -18,13 +24,25 @@ export class WorkerChannel {
 
   readonly #onClose: () => void;
 
-  /** A blocking write: the worker reads while a task runs, and a reply waits for no turn of the event loop. */
+  /**
+   * A blocking write: the worker reads while a task runs, and a reply waits for no turn of the event loop. A large
+   * result goes from its own buffer to the side file or the pipe (writev), never copied into the frame.
+   */
   send(message: SidecarMessage): void {
-    const frame = encodeFrame(message);
     try {
-      for (let written = 0; written < frame.byteLength; ) written += writeSync(4, frame, written);
+      writeAll(4, encodeFrameParts(message, side?.replies));
     } catch {
       this.#onClose(); // the worker is gone
     }
+  }
+}
+
+/** writev until every part is written (the pipe takes what fits each time). */
+function writeAll(fd: number, parts: Uint8Array[]): void {
+  let i = 0;
+  while (i < parts.length) {
+    let written = writevSync(fd, i === 0 ? parts : parts.slice(i));
+    while (i < parts.length && written >= parts[i]!.byteLength) written -= parts[i++]!.byteLength;
+    if (written > 0) parts[i] = parts[i]!.subarray(written);
   }
 }

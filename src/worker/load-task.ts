@@ -3,6 +3,7 @@
  * import is not awaited to completion: a module that ends with `await myFlow()` never finishes importing on a
  * worker (flow calls do not run there), but its tasks, defined above that line, are registered by then.
  */
+import { setModuleImporter } from "../core/class-codec.ts";
 import { DaskflowError } from "../core/errors.ts";
 import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
@@ -41,7 +42,30 @@ export function preload(urls: readonly string[]): void {
   }
 }
 
+/** Modules whose evaluation threw on this worker, with the error: their tasks fail with it, even those defined
+ * above the line that threw (they registered, but the module around them is broken). */
+const broken = new Map<string, Error>();
+
+/** The import's error if it fails by the next turn of the event loop (a module throwing while it loads), else
+ * undefined: an import still pending then is a module awaiting something (a flow call never ends on a worker). */
+function failedByNow(url: string, importing: Promise<unknown>): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const later = setImmediate(() => resolve(undefined));
+    importing.catch((raw: unknown) => {
+      clearImmediate(later);
+      const error = raw instanceof Error ? raw : new Error(String(raw));
+      broken.set(url, error);
+      resolve(error);
+    });
+  });
+}
+
+// Class instances in arguments come from modules loaded the way task modules are.
+setModuleImporter(importOnce);
+
 export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
+  const brokenBy = broken.get(spec.moduleUrl);
+  if (brokenBy) throw brokenBy;
   const found = lookupTask(spec.id);
   if (found) return withSpec(found, spec);
   const importing = importOnce(spec.moduleUrl);
@@ -63,6 +87,8 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
         );
       }),
     ]);
+    const failure = await failedByNow(spec.moduleUrl, importing);
+    if (failure) throw failure;
     return withSpec(def, spec);
   } catch (error) {
     imports.delete(spec.moduleUrl);

@@ -8,7 +8,7 @@ import { runTask } from "../core/engine.ts";
 import { CrashedRunError, TaskTimeoutError } from "../core/errors.ts";
 import { isFinal, type State, Crashed, Failed, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeValue, encodeEnvelope, encodeValue, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValue, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
 import { stateError } from "../core/future.ts";
 import { notReadyFor } from "../core/upstream.ts";
 import type { TaskFuture } from "../core/future.ts";
@@ -31,8 +31,8 @@ const RUNNING_EVENT_DELAY_MS = 100;
 const threshold = loggingThreshold();
 
 function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
-  const record = stateToRecord(state);
-  const envelope = encodeEnvelope(state, record);
+  // The event tells the state the envelope carries (FAILED when the result could not be encoded).
+  const { envelope, record } = encodeResult(state);
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
   if (envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
   send({ op: "done", envelope, event });
@@ -63,7 +63,7 @@ async function runOne(
 ): Promise<State<unknown>> {
   const envelopes = payload.upstreams.map((u) => upstreamEnvelope(deps, u));
   for (const [i, upstream] of payload.upstreams.entries()) {
-    const notReady = notReadyFor(upstream.runName, envelopes[i]!.state, upstream.allowFailure);
+    const notReady = notReadyFor({ id: upstream.runId, name: upstream.runName }, envelopes[i]!.state, upstream.allowFailure);
     if (notReady) return notReady;
   }
   const args = fillPlaceholders(payload.args, (i) => {
@@ -106,7 +106,6 @@ async function runOne(
   };
   const final = await runTask(def, args, taskRun, {
     ...scope,
-    quiet: inBatch,
     startAttempt: inBatch ? 1 : request.attempt + 1,
     onState: (state) => {
       clearTimeout(pendingRunning);
@@ -128,14 +127,18 @@ async function runOne(
 export async function handleRun(request: RunRequest, send: Send): Promise<void> {
   const { key, meta } = request;
   const spec = decodeValue(request.spec) as TaskSpec;
-  const payload = decodeValue(request.args) as ArgsPayload;
-  const deps = request.deps.map((bytes) => decodeValue(bytes));
+  let payload: ArgsPayload;
+  let deps: unknown[];
   let def: TaskDefinition;
   try {
     def = await loadTask(spec);
+    // After the task's module: the modules of class instances in the arguments load through the same loader.
+    payload = (await decodeValueAsync(request.args)) as ArgsPayload;
+    deps = await Promise.all(request.deps.map((bytes) => decodeValueAsync(bytes)));
   } catch (error) {
     const failed = Failed(error as Error, { message: (error as Error).message });
-    return "batch" in payload ? finishBatch(send, key, meta, payload.batch.map(() => failed)) : finish(send, key, meta, failed);
+    const batch = decodeShape(request.args) as ArgsPayload;
+    return "batch" in batch ? finishBatch(send, key, meta, batch.batch.map(() => failed)) : finish(send, key, meta, failed);
   }
   if (!("batch" in payload)) {
     const ids = { eventKey: key, runId: meta.task_run_id, runName: meta.task_run_name };

@@ -28,15 +28,15 @@ test("a task downstream of a failed one does not run and ends PENDING 'NotReady'
   const f = flow(async () => {
     const bad = fail.submit("boom");
     const downstream = after.submit(bad);
-    const states = { bad: await bad.wait(), downstream: await downstream.wait(), name: bad.taskRunName };
+    const states = { bad: await bad.wait(), downstream: await downstream.wait(), name: bad.taskRunName, id: bad.taskRunId };
     return () => states;
   });
-  const { bad, downstream, name } = (await f())();
+  const { bad, downstream, name, id } = (await f())();
   assert.equal(bad.type, StateType.FAILED);
   assert.equal(bad.error?.message, "boom");
   assert.equal(downstream.type, StateType.PENDING);
   assert.equal(downstream.name, "NotReady");
-  assert.match(downstream.message ?? "", new RegExp(`Upstream task run '${name}' did not reach a 'COMPLETED' state`));
+  assert.match(downstream.message ?? "", new RegExp(`Upstream task run '${name}' \\(id ${id}\\) did not reach a 'COMPLETED' state`));
   assert.equal(ran, false);
 });
 

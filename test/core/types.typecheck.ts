@@ -23,6 +23,16 @@ export const typed = flow(async () => {
   const state = await a.wait();
   expectType<Equal<typeof state, State<number>>>(true);
   const r: number = await b.result();
+  // raiseOnFailure: false may hand back the error instead of the value
+  const maybe = await b.result({ raiseOnFailure: false });
+  expectType<Equal<typeof maybe, number | Error>>(true);
+  const fromState: number = await state.result();
+  const fromStateOrError = await state.result({ raiseOnFailure: false });
+  expectType<Equal<typeof fromStateOrError, number | Error>>(true);
+  // @ts-expect-error the error may come back: not a number
+  const notNumber: number = await state.result({ raiseOnFailure: false });
+  const key: string | undefined = a.daskKey;
+  void [maybe, fromState, fromStateOrError, notNumber, key];
   void [mapped, direct, state];
   add.submit(allowFailure(a), 1);
   greet.submit("y", { loud: b.state.type === "COMPLETED" });
@@ -46,6 +56,9 @@ const f = flow(async (n: number) => n * 2);
 export async function callers(): Promise<void> {
   const n: number = await f(2);
   const s: State<number> = await f.returnState(2);
+  const value: number = await s.result();
+  const paths: Array<string | undefined> = (s.failures ?? []).map((p) => p.path);
+  void [value, paths];
   // @ts-expect-error flows check their parameters too
   await f("2");
   void n;

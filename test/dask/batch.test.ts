@@ -1,11 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
 import { flow, StateType } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { checked, bigResult, inc, add } from "./tasks.ts";
-import { type TestCluster, VENV_BIN, startCluster } from "./fixtures.ts";
+import { type TestCluster, schedulerTaskKeys, startCluster } from "./fixtures.ts";
 
 let cluster: TestCluster;
 before(async () => {
@@ -17,10 +15,7 @@ after(async () => {
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 
-function daskKeys(): string[] {
-  const code = `from distributed import Client\nc = Client("${cluster.address}", timeout=10)\nprint("\\n".join(map(str, c.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks)))))\nc.close()`;
-  return execFileSync(join(VENV_BIN, "python"), ["-c", code], { encoding: "utf8" }).split("\n").filter(Boolean);
-}
+const daskKeys = () => schedulerTaskKeys(cluster.address);
 
 test("a batched map gives one future and one state per item, with per-item failures and retries", async () => {
   const f = flow({ taskRunner: onCluster() }, async () => {

@@ -2,7 +2,7 @@
  * Real Dask processes for tests: `dask scheduler` and `dask worker` from the repo's .venv, bound to 127.0.0.1,
  * and a look at the process table to prove nothing is left behind.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -154,4 +154,10 @@ export async function waitForNoMarked(mark: string, timeoutMs = 30_000): Promise
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The keys of the tasks a scheduler holds now (asked with a Python client, as a Dask user would). */
+export function schedulerTaskKeys(address: string): string[] {
+  const code = `from distributed import Client\nc = Client("${address}", timeout=10)\nprint("\\n".join(map(str, c.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks)))))\nc.close()`;
+  return execFileSync(join(VENV_BIN, "python"), ["-c", code], { encoding: "utf8" }).split("\n").filter(Boolean);
 }

@@ -54,17 +54,17 @@ test("downstream of a failure ends NotReady on the cluster; allowFailure hands o
     const skipped = inc.submit(bad);
     const after2 = inc.submit(skipped);
     const seen = describe.submit(allowFailure(bad));
-    const states = { bad: await bad.wait(), skipped: await skipped.wait(), after: await after2.wait(), name: bad.taskRunName };
+    const states = { bad: await bad.wait(), skipped: await skipped.wait(), after: await after2.wait(), name: bad.taskRunName, id: bad.taskRunId };
     return { get: () => states, seen: await seen.result() };
   });
   const { get, seen } = await f();
-  const { bad, skipped, after: chained, name } = get();
+  const { bad, skipped, after: chained, name, id } = get();
   assert.equal(bad.type, StateType.FAILED);
   assert.equal(bad.error?.name, "TypeError");
   assert.equal(bad.error?.message, "broken");
   assert.match(bad.error?.stack ?? "", /tasks\.ts/, "the worker's stack is kept");
   assert.equal(skipped.name, "NotReady");
-  assert.match(skipped.message ?? "", new RegExp(`Upstream task run '${name}' did not reach a 'COMPLETED' state`));
+  assert.match(skipped.message ?? "", new RegExp(`Upstream task run '${name}' \\(id ${id}\\) did not reach a 'COMPLETED' state`));
   assert.equal(chained.name, "NotReady");
   assert.equal(seen, "error TypeError: broken");
 });
@@ -100,10 +100,10 @@ test("logs from workers appear in the flow's terminal with the task run name and
     await future.result();
     return future.taskRunName;
   });
-  const { value: runName, output } = await withLoggingLevel("INFO", () => captureStderr(() => f()));
+  const { value: runName, output } = await withLoggingLevel("DEBUG", () => captureStderr(() => f()));
   assert.match(output, new RegExp(`INFO    \\| Task run '${runName}' \\[tcp://127\\.0\\.0\\.1:\\d+\\] - hello from a worker`));
   assert.match(output, new RegExp(`WARNING \\| Task run '${runName}' \\[tcp://127\\.0\\.0\\.1:\\d+\\] - hello from a worker \\(warning\\)`));
-  assert.match(output, new RegExp(`Task run '${runName}' \\[tcp://[^\\]]+\\] - Finished in state Completed\\(\\)`));
+  assert.match(output, new RegExp(`DEBUG   \\| Task run '${runName}' \\[tcp://[^\\]]+\\] - Finished in state Completed\\(\\)`));
   assert.match(output, /Connecting to an existing Dask cluster at tcp:\/\/127\.0\.0\.1:\d+/);
 });
 

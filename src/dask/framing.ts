@@ -1,0 +1,286 @@
+/**
+ * Frames of both daskflow channels (docs/bridge-protocol.md): a 4-byte big-endian length, then one MessagePack map.
+ * Large values must move in time linear in their size, with as few copies as possible: a 100 MiB result crosses
+ * this code twice on its way to the flow process. So large binary values are written by reference (never copied
+ * into the frame), and a frame's body is copied once out of the chunks it arrives in.
+ *
+ * Between a Dask worker and its sidecar (Linux), values of 1 MiB or more skip the pipe: they go through a side file
+ * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/framing.py), and the frame holds a
+ * reference (MessagePack ext type 1: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between
+ * the two processes, each a wait to be scheduled; the side file in one write and one read. One message with side
+ * data is in flight per direction at a time (`run`, then its `done`): each starts at offset 0, and the reader empties
+ * the file once it has read a frame's values.
+ */
+import { ftruncateSync, readSync, writeSync } from "node:fs";
+import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+
+/** Binary values of at least this size are written as their own part of a frame, not copied into it. */
+const BY_REFERENCE = 64 * 1024;
+/** Frames of at least this size get a decoder (or encoder) of their own, dropped with them: a shared one keeps its
+ * last input (or its largest buffer) alive. */
+const LARGE = 1024 * 1024;
+const MAX_FRAME = 2 ** 32 - 1;
+const SIDE_EXT = 1;
+/** Binary values of at least this size go through the side file when the channel has one. */
+const SIDE_MIN = 1024 * 1024;
+
+/** One direction's side file: the writer puts values in it, the reader takes them and empties it. */
+export class SideFile {
+  #end = 0;
+  #used = false;
+
+  constructor(readonly fd: number) {}
+
+  /** The side files of a sidecar's channel from its environment (`"requests,replies"` fds), if it has them. */
+  static fromEnv(value: string | undefined): { requests: SideFile; replies: SideFile } | undefined {
+    const fds = (value ?? "").split(",").map(Number);
+    if (fds.length !== 2 || !fds.every((fd) => Number.isInteger(fd) && fd > 2)) return undefined;
+    return { requests: new SideFile(fds[0]!), replies: new SideFile(fds[1]!) };
+  }
+
+  /** Writes `bytes` after the message's earlier values; the ext payload that refers to them. */
+  put(bytes: Uint8Array): Uint8Array {
+    const offset = this.#end;
+    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, offset + done);
+    this.#end += bytes.byteLength;
+    return reference(offset, bytes.byteLength);
+  }
+
+  begin(): void {
+    this.#end = 0;
+  }
+
+  get(payload: Uint8Array): Buffer {
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const offset = Number(view.getBigUint64(0));
+    const length = Number(view.getBigUint64(8));
+    const out = Buffer.allocUnsafeSlow(length);
+    for (let done = 0; done < length; ) {
+      const got = readSync(this.fd, out, done, length - done, offset + done);
+      if (got === 0) throw new RangeError(`The side file ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
+      done += got;
+    }
+    this.#used = true;
+    return out;
+  }
+
+  /** After a frame is decoded: frees the memory of the values it read. */
+  clear(): void {
+    if (!this.#used) return;
+    this.#used = false;
+    ftruncateSync(this.fd, 0);
+  }
+}
+
+function reference(offset: number, length: number): Uint8Array {
+  const ext = new Uint8Array(18);
+  ext[0] = 0xd8; // fixext 16
+  ext[1] = SIDE_EXT;
+  const view = new DataView(ext.buffer);
+  view.setBigUint64(2, BigInt(offset));
+  view.setBigUint64(10, BigInt(length));
+  return ext;
+}
+
+const options = { ignoreUndefined: true } as const;
+let encoder = new Encoder(options);
+const decoder = new Decoder();
+
+/** One frame as a list of parts to write in order (large binary values among them by reference, or in `side`). */
+export function encodeFrameParts(message: object, side?: SideFile): Uint8Array[] {
+  if (!holdsLarge(message)) return [encodeSmallFrame(message)];
+  const parts = new Parts();
+  parts.small(new Uint8Array(4)); // the length, filled in below
+  side?.begin();
+  emit(message, parts, side);
+  const frame = parts.done();
+  const length = frame.reduce((n, p) => n + p.byteLength, 0) - 4;
+  if (length > MAX_FRAME) throw new RangeError(`A daskflow frame cannot exceed 4 GiB (this one is ${length} bytes).`);
+  new DataView(frame[0]!.buffer, frame[0]!.byteOffset, 4).setUint32(0, length);
+  return frame;
+}
+
+/** One frame in one buffer (a copy of any large binary value in it; prefer encodeFrameParts for those). */
+export function encodeFrame(message: object): Buffer {
+  const parts = encodeFrameParts(message);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+function encodeSmallFrame(message: object): Buffer {
+  const body = encoder.encodeSharedRef(message);
+  if (body.byteLength > MAX_FRAME) throw new RangeError(`A daskflow frame cannot exceed 4 GiB (this one is ${body.byteLength} bytes).`);
+  const frame = Buffer.allocUnsafe(4 + body.byteLength);
+  frame.writeUInt32BE(body.byteLength, 0);
+  frame.set(body, 4);
+  if (body.byteLength >= LARGE) encoder = new Encoder(options); // let the grown buffer go
+  return frame;
+}
+
+function isContainer(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (Array.isArray(value)) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function isLargeBinary(value: unknown): value is ArrayBufferView {
+  return ArrayBuffer.isView(value) && value.byteLength >= BY_REFERENCE;
+}
+
+/** Whether `value` is, or holds in its arrays and plain objects, a large binary value. */
+function holdsLarge(value: unknown, depth = 0): boolean {
+  if (isLargeBinary(value)) return true;
+  if (depth > 8 || !isContainer(value)) return false; // frames hold large binaries near the top (envelopes, deps)
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (holdsLarge(v, depth + 1)) return true;
+  return false;
+}
+
+/** MessagePack of `value`, exactly as the Encoder writes it, with large binaries as parts of their own. */
+function emit(value: unknown, parts: Parts, side: SideFile | undefined): void {
+  if (side && isLargeBinary(value) && value.byteLength >= SIDE_MIN) {
+    parts.small(side.put(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
+  } else if (isLargeBinary(value)) {
+    parts.small(binHeader(value.byteLength));
+    parts.large(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  } else if (!holdsLarge(value)) {
+    parts.small(encoder.encode(value));
+  } else if (Array.isArray(value)) {
+    parts.small(containerHeader(value.length, 0x90, 0xdc));
+    for (const v of value) emit(v, parts, side);
+  } else {
+    // ignoreUndefined: map entries whose value is undefined are left out, as the Encoder does
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    parts.small(containerHeader(entries.length, 0x80, 0xde));
+    for (const [k, v] of entries) {
+      parts.small(encoder.encode(k));
+      emit(v, parts, side);
+    }
+  }
+}
+
+function binHeader(length: number): Uint8Array {
+  if (length < 0x100) return Uint8Array.of(0xc4, length);
+  if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff);
+  const h = new Uint8Array(5);
+  h[0] = 0xc6;
+  new DataView(h.buffer).setUint32(1, length);
+  return h;
+}
+
+/** fixarray/fixmap (`fix` + n below 16), else the 16- or 32-bit form (`wide`, `wide + 1`). */
+function containerHeader(n: number, fix: number, wide: number): Uint8Array {
+  if (n < 16) return Uint8Array.of(fix + n);
+  if (n < 0x10000) return Uint8Array.of(wide, n >> 8, n & 0xff);
+  const h = new Uint8Array(5);
+  h[0] = wide + 1;
+  new DataView(h.buffer).setUint32(1, n);
+  return h;
+}
+
+/** Small pieces are joined into one part between large ones, so a frame is a few parts (writev takes ≤ 1024). */
+class Parts {
+  readonly #out: Uint8Array[] = [];
+  #pending: Uint8Array[] = [];
+
+  small(bytes: Uint8Array): void {
+    this.#pending.push(bytes);
+  }
+
+  large(bytes: Uint8Array): void {
+    this.#flush();
+    this.#out.push(bytes);
+  }
+
+  done(): Uint8Array[] {
+    this.#flush();
+    return this.#out;
+  }
+
+  #flush(): void {
+    if (this.#pending.length) this.#out.push(Buffer.concat(this.#pending));
+    this.#pending = [];
+  }
+}
+
+/**
+ * Incremental frame decoder: push chunks as they arrive, get whole messages. A frame that arrives whole inside one
+ * chunk is decoded in place; one that spans chunks is copied once into a buffer of its size, allocated when its
+ * length is known (never a re-concatenation per chunk, which is quadratic in the frame's size).
+ */
+export class FrameDecoder<T> {
+  readonly #side: SideFile | undefined;
+  readonly #decoder: Decoder | undefined;
+  readonly #header = Buffer.alloc(4);
+  #headerFilled = 0;
+  #body: Buffer | undefined;
+  #bodyFilled = 0;
+
+  /** `side`: the channel's side file to read referenced values from. */
+  constructor(side?: SideFile) {
+    this.#side = side;
+    if (side) {
+      const extensionCodec = new ExtensionCodec();
+      extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
+      this.#decoder = new Decoder({ extensionCodec });
+    }
+  }
+
+  /** Bytes received that are not yet part of a whole frame. */
+  get pending(): number {
+    return this.#headerFilled + this.#bodyFilled;
+  }
+
+  push(chunk: Uint8Array): T[] {
+    const out: T[] = [];
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      if (this.#body) {
+        const n = Math.min(this.#body.byteLength - this.#bodyFilled, chunk.byteLength - offset);
+        this.#body.set(chunk.subarray(offset, offset + n), this.#bodyFilled);
+        this.#bodyFilled += n;
+        offset += n;
+        if (this.#bodyFilled === this.#body.byteLength) {
+          const body = this.#body;
+          this.#body = undefined;
+          this.#bodyFilled = 0;
+          out.push(this.#decode(body));
+        }
+        continue;
+      }
+      if (this.#headerFilled > 0 || chunk.byteLength - offset < 4) {
+        const n = Math.min(4 - this.#headerFilled, chunk.byteLength - offset);
+        this.#header.set(chunk.subarray(offset, offset + n), this.#headerFilled);
+        this.#headerFilled += n;
+        offset += n;
+        if (this.#headerFilled < 4) break;
+        this.#headerFilled = 0;
+        this.#startBody(this.#header.readUInt32BE(0));
+        continue;
+      }
+      const size = new DataView(chunk.buffer, chunk.byteOffset + offset, 4).getUint32(0);
+      offset += 4;
+      if (chunk.byteLength - offset >= size) {
+        out.push(this.#decode(chunk.subarray(offset, offset + size)));
+        offset += size;
+      } else {
+        this.#startBody(size);
+      }
+    }
+    return out;
+  }
+
+  #startBody(size: number): void {
+    // Its own memory (not Node's shared pool): binary values decoded from it are views that may outlive the frame.
+    this.#body = Buffer.allocUnsafeSlow(size);
+    this.#bodyFilled = 0;
+  }
+
+  #decode(body: Uint8Array): T {
+    if (!this.#decoder) return (body.byteLength >= LARGE ? new Decoder() : decoder).decode(body) as T;
+    try {
+      return this.#decoder.decode(body) as T;
+    } finally {
+      this.#side!.clear();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Large values cross every hop unchanged (issue 10 item 8): a 50 MiB Uint8Array and a 20 MiB string, from a task to
+ * the flow process and from a task on one worker to a task on the other (so Dask moves the bytes between workers,
+ * and they enter the downstream sidecar as a dependency). Speed is measured in bench/large-values.ts, not here.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { flow, getRunContext } from "../../src/index.ts";
+import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
+import { type TestCluster, startCluster } from "./fixtures.ts";
+import { bigBytes, bigString, digest, mixed, seeBytes, seeString, seededBytes, seededString } from "./large-tasks.ts";
+
+let cluster: TestCluster;
+before(async () => {
+  cluster = await startCluster([{ nthreads: 1 }, { nthreads: 1 }]);
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+/** Runs `body` in a flow on the test cluster with the addresses of its two workers. */
+function onTwoWorkers<T>(body: (first: string, second: string) => Promise<T>): Promise<T> {
+  return flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+    const runner = getRunContext().taskRunner as DaskTaskRunner;
+    const [first, second] = (await runner.workers()).map((w) => w.address).sort();
+    assert.ok(first && second && first !== second, "the test cluster has two workers");
+    return body(first, second);
+  })();
+}
+
+const on = <T>(worker: string, submit: () => T): T => annotate({ workers: [worker], allowOtherWorkers: false }, submit);
+
+test("a 50 MiB Uint8Array reaches the flow process and a task on another worker unchanged", async () => {
+  const expected = digest(seededBytes(50, 7));
+  const { value, seen } = await onTwoWorkers(async (first, second) => {
+    const upstream = on(first, () => bigBytes.submit(50, 7));
+    const seen = await on(second, () => seeBytes.submit(upstream)).result();
+    return { value: await upstream.result(), seen };
+  });
+  assert.ok(value instanceof Uint8Array, "a Uint8Array stays a Uint8Array");
+  assert.equal(value.constructor, Uint8Array);
+  assert.equal(value.byteLength, 50 * 2 ** 20);
+  assert.equal(digest(value), expected, "the flow process got the very bytes");
+  assert.deepEqual(seen, { type: "Uint8Array", length: 50 * 2 ** 20, sha256: expected }, "so did the downstream task");
+});
+
+test("a 20 MiB string (not Latin-1) reaches the flow process and a task on another worker unchanged", async () => {
+  const expected = seededString(20, 3);
+  const { value, seen } = await onTwoWorkers(async (first, second) => {
+    const upstream = on(first, () => bigString.submit(20, 3));
+    const seen = await on(second, () => seeString.submit(upstream)).result();
+    return { value: await upstream.result(), seen };
+  });
+  assert.equal(typeof value, "string");
+  assert.equal(value.length, expected.length);
+  assert.ok(value === expected, "the flow process got the very string");
+  assert.deepEqual(seen, { type: "string", length: expected.length, sha256: digest(expected) }, "so did the downstream task");
+});
+
+test("a large Buffer stays a Buffer, and the small values next to it keep their places", async () => {
+  const value = await onTwoWorkers(async (first) => on(first, () => mixed.submit(2, 11)).result());
+  assert.ok(Buffer.isBuffer(value.buffer), "a Buffer stays a Buffer");
+  assert.equal(digest(value.buffer), digest(seededBytes(2, 11)));
+  assert.deepEqual({ ...value, buffer: undefined }, { before: [1, "two", null], buffer: undefined, after: { ok: true } });
+});
