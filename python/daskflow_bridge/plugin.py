@@ -7,6 +7,7 @@ import logging
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -207,6 +208,10 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         self.view = view
         spec["argv"] = [*(spec.get("argv") or []), os.path.join(view, code["entry"])]
         spec["env"][shipping.CODE_ROOT_ENV] = view
+        # A task that submits tasks starts a bridge from the shipped daskflow, which has no environment of its own
+        # next to it: this worker's Python (it has daskflow_bridge) is the one to use.
+        if "DASKFLOW_PYTHON" not in os.environ:
+            spec["env"].setdefault("DASKFLOW_PYTHON", sys.executable)
         if cwd and not os.path.isdir(cwd):
             spec["cwd"] = None  # the flow's folder is not on this host: the worker's own
         return spec
