@@ -27,8 +27,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | shipping-startup | shipping-cost | shipping-bundlers) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -48,7 +48,9 @@ fi
 if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = shipping-bundlers ]; then
   npx tsx "bench/$what.ts" "$@"
 fi
-if [ "$what" = batch ] || [ "$what" = shared-scheduler ]; then
+# DataFrame: `bash bench/run.sh dataframe-groupby 5` (million rows), `bash bench/run.sh dataframe-arrow 1`.
+# Also `bash bench/run.sh bag-wordcount [MB] [blockMB]` and `bash bench/run.sh nested-submit <baseline checkout>`.
+if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit)$ ]]; then
   npx tsx "bench/$what.ts" "$@"
 fi
 # Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.

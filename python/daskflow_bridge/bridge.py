@@ -21,6 +21,9 @@ from .worker_task import run_task
 
 logger = logging.getLogger("daskflow_bridge")
 
+CLIENT_OPS = frozenset({P.OP_CALL, P.OP_SCATTER, P.OP_CLIENT_GATHER, P.OP_CLIENT_RELEASE, P.OP_CLIENT_CANCEL,
+                        P.OP_SCHEDULER_INFO, P.OP_WAIT_FOR_WORKERS, P.OP_UNPUBLISH})
+
 STEP_TIMEOUT = 30.0  # seconds any single teardown step may take before we move on
 
 
@@ -84,6 +87,7 @@ class Bridge:
         self.out_closed = False
         self.conn: Connection | None = None
         self.futures: dict[Any, Any] = {}
+        self.client_futures = client_ops.ClientFutures()
         self.ac = None
         self.has_futures = asyncio.Event()
         self.topic: str | None = None
@@ -168,14 +172,13 @@ class Bridge:
                     self._spawn(self._request(rid, self._gather(msg.get("keys") or [])))
                 elif op == P.OP_WORKERS:
                     self._spawn(self._request(rid, self._workers()))
-                elif op == P.OP_CALL:
-                    self._spawn(self._request(rid, client_ops.call(
-                        self._client(), msg.get("callable"), msg.get("args") or [], msg.get("kwargs") or {})))
-                elif op == P.OP_COMPUTE:
-                    self._spawn(self._request(rid, client_ops.compute(self._client(), msg.get("expression"))))
+                elif op in CLIENT_OPS:
+                    self._client_op(op, rid, msg)
                 elif op == P.OP_COLLECTION:
+                    # Bag partitions run in this run's sidecars: the builder needs the plugin that holds them.
+                    args = {"plugin_name": self.plugin_name, **(msg.get("args") or {})}
                     self._spawn(self._request(rid, collections.run(
-                        msg.get("kind"), msg.get("action"), msg.get("plan"), msg.get("args") or {}, self._client())))
+                        msg.get("kind"), msg.get("action"), msg.get("plan"), args, self._client())))
                 elif op == P.OP_SHIP:
                     self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:
@@ -207,6 +210,27 @@ class Bridge:
         else:
             self.reply(rid, value)
 
+    def _client_op(self, op: str, rid: Any, msg: dict[str, Any]) -> None:
+        """A DaskClient request (client_ops.py); replies carry MessagePack data."""
+        client, held = self._client(), self.client_futures
+        if op == P.OP_CALL:
+            held.call(client, msg.get("key"), msg.get("callable"), msg.get("args") or [], msg.get("kwargs") or {})
+            self.reply(rid, None)
+        elif op == P.OP_CLIENT_RELEASE:
+            held.release(msg.get("keys") or [])
+        elif op == P.OP_SCATTER:
+            self._spawn(self._request(rid, held.scatter(client, msg.get("key"), msg.get("data"))))
+        elif op == P.OP_CLIENT_GATHER:
+            self._spawn(self._request(rid, held.gather(client, msg.get("keys") or [])))
+        elif op == P.OP_CLIENT_CANCEL:
+            self._spawn(self._request(rid, held.cancel(client, msg.get("keys") or [])))
+        elif op == P.OP_SCHEDULER_INFO:
+            self._spawn(self._request(rid, client_ops.scheduler_info(client)))
+        elif op == P.OP_WAIT_FOR_WORKERS:
+            self._spawn(self._request(rid, client_ops.wait_for_workers(client, msg.get("n"), msg.get("timeout_seconds"))))
+        elif op == P.OP_UNPUBLISH:
+            self._spawn(client_ops.unpublish(client, msg.get("names") or []))
+
     def _client(self):
         if self.conn is None:
             raise RuntimeError("the bridge has no cluster yet: send `start` first")
@@ -218,18 +242,6 @@ class Bridge:
             self.reply(rid, error=RuntimeError("`start` was already called on this bridge"))
             return
         try:
-            if req.get("client_only"):
-                # getDaskClient(): a plain client to the cluster; no sidecars, no event topic.
-                self.conn = await connect(req, self.log)
-                client = self.conn.client
-                self.reply(rid, {
-                    "scheduler_address": client.scheduler.address,
-                    "dashboard_link": client.dashboard_link,
-                    "created": self.conn.created,
-                    "cluster_repr": repr(self.conn.cluster) if self.conn.cluster is not None else repr(client),
-                    "n_workers": len((await client.scheduler.identity(n_workers=-1)).get("workers", {})),
-                })
-                return
             topic = req.get("topic")
             plugin_name = req.get("plugin_name")
             sidecar = req.get("sidecar")
@@ -424,26 +436,16 @@ class Bridge:
     # ------------------------------------------------------------------ teardown
     async def teardown(self, final: bool = True) -> None:
         """Release everything of this run; close what the bridge created. Safe to call more than once."""
-        if self.closed:
+        taken = self._let_go(final)
+        if taken is None:
             return
-        if final:
-            self.closed = True
-        for t in list(self.tasks):
-            t.cancel()
-        if self.pump_task is not None:
-            self.pump_task.cancel()
-            self.pump_task = None
-        conn, self.conn = self.conn, None
-        if conn is None:
-            return
+        conn, pending = taken
         client = conn.client
-        pending = [f for f in self.futures.values() if f.status == "pending"]
-        self.futures.clear()
-        self.ac = None
         if self.perf_report is not None:
             pr, self.perf_report = self.perf_report, None
             await self._step("performance report", pr.__aexit__(None, None, None))
         if client is not None and client.status == "running":
+            await self._step("cancel client futures", self.client_futures.clear(client))
             if pending:
                 await self._step("cancel pending tasks", client.cancel(pending))
             del pending
@@ -456,6 +458,25 @@ class Bridge:
             if self.topic:
                 await self._step("remove event topic", client.run_on_scheduler(_pop_run_topic, topic=self.topic))
         await self._step("close client/cluster", conn.close(), timeout=60.0)
+
+    def _let_go(self, final: bool):
+        """Stop the work in flight and take the connection: ``(conn, still-pending futures)``, or None."""
+        if self.closed:
+            return None
+        if final:
+            self.closed = True
+        for t in list(self.tasks):
+            t.cancel()
+        if self.pump_task is not None:
+            self.pump_task.cancel()
+            self.pump_task = None
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return None
+        pending = [f for f in self.futures.values() if f.status == "pending"]
+        self.futures.clear()
+        self.ac = None
+        return conn, pending
 
     async def _step(self, what: str, aw, timeout: float = STEP_TIMEOUT) -> None:
         try:

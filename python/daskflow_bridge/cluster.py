@@ -116,7 +116,15 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
                 "an existing scheduler is used as it is"
             )
         log("info", f"Connecting to an existing Dask cluster at {address}")
-        client = await Client(address, asynchronous=True, **client_kwargs)
+        timeout = req.get("connect_timeout")
+        if timeout is not None:
+            client_kwargs.setdefault("timeout", timeout)
+        try:
+            client = await Client(address, asynchronous=True, **client_kwargs)
+        except (OSError, TimeoutError) as exc:
+            waited = client_kwargs.get("timeout")
+            within = f" within {waited} s" if waited is not None else ""
+            raise ConnectionError(f"could not connect to the Dask scheduler at {address}{within}: {exc}") from exc
         return Connection(client=client, cluster=None, created=False)
 
     cluster_class = cluster_class or DEFAULT_CLUSTER_CLASS

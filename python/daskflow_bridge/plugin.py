@@ -249,9 +249,15 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         view, self.view = self.view, None
         if view is not None:
             shipping.leave_view(view, self.name)
+        from .worker_client import forget_clients
         from .worker_task import forget_worker
 
         forget_worker(worker)
+        for closing in forget_clients(worker, self.name):  # the run client its tasks' sessions used
+            try:
+                await asyncio.wait_for(closing, 10)
+            except Exception:
+                pass
 
 
 def get_pool(plugin_name: str) -> SidecarPool:

@@ -18,8 +18,14 @@ OP_RELEASE = "release"
 OP_CANCEL = "cancel"
 OP_WORKERS = "workers"
 OP_CLOSE = "close"
-OP_CALL = "call"  # getDaskClient(): run a Python callable by import path
-OP_COMPUTE = "compute"  # getDaskClient(): evaluate an expression building a Dask collection
+OP_CALL = "call"  # DaskClient: submit a Python callable by import path, held under the client's key
+OP_SCATTER = "scatter"  # DaskClient: data onto the cluster, held under the client's key
+OP_CLIENT_GATHER = "client-gather"  # DaskClient: values of held futures
+OP_CLIENT_RELEASE = "client-release"  # DaskClient: drop held futures
+OP_CLIENT_CANCEL = "client-cancel"  # DaskClient: cancel held futures
+OP_SCHEDULER_INFO = "scheduler-info"
+OP_WAIT_FOR_WORKERS = "wait-for-workers"
+OP_UNPUBLISH = "unpublish"  # DaskClient: drop the datasets its persisted collections were published under
 OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/shipping/)
 OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
 
@@ -35,6 +41,10 @@ OP_RUN = "run"
 OP_TIMEOUT_ENVELOPE = "timeout-envelope"
 OP_CRASH_ENVELOPE = "crash-envelope"
 OP_SECEDE = "secede"  # sidecar -> worker: the task submits tasks of its own and will wait for them
+OP_BRIDGE = "bridge"  # both ways: a bridge request (sidecar -> worker) or message (worker -> sidecar) of the
+#                      task's client session, served by the worker (worker_client.py) instead of a bridge process
+OP_BAG = "bag"  # worker -> sidecar: run one Bag partition program; answered by OP_BAG_DONE
+OP_BAG_DONE = "bag-done"
 # the sidecar also sends OP_EVENT and OP_DONE
 
 STATUS_FINISHED = "finished"

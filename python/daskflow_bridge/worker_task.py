@@ -9,6 +9,7 @@ from typing import Any
 from .plugin import SidecarPool, get_pool
 from .sidecar import Sidecar, SidecarError
 from .protocol import (
+    OP_BRIDGE,
     OP_CRASH_ENVELOPE,
     OP_DONE,
     OP_EVENT,
@@ -61,19 +62,24 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
     def log_event(data: Any) -> None:
         batcher.add(data)
 
+    from .worker_client import TaskSessions
+
+    sessions = TaskSessions(worker, plugin_name, _secede_once)
     sc = pool.borrow()
     try:
         attempt = 0
         while True:
             try:
-                return _run_once(sc, key, spec, args, dep_results, meta, context, attempt, timeout, log_event)
+                return _run_once(sc, key, spec, args, dep_results, meta, context, attempt, timeout, log_event, sessions)
             except _TimedOut as t:
+                sessions.finish()
                 sc = pool.replace(sc)
                 if t.attempt < retries:
                     attempt = t.attempt + 1
                     continue
                 return _ask_envelope(pool, sc, {"op": OP_TIMEOUT_ENVELOPE, "key": key, "meta": meta, "attempt": t.attempt}, log_event)
             except _Crashed as c:
+                sessions.finish()
                 sc = pool.replace(sc)
                 return _ask_envelope(pool, sc, {"op": OP_CRASH_ENVELOPE, "key": key, "meta": meta, "reason": c.reason}, log_event)
     except BaseException:
@@ -82,8 +88,19 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
             sc = None
         raise
     finally:
+        sessions.finish()  # before the sidecar serves another task: nothing of this one's session may reach it
         if sc is not None:
             pool.give_back(sc)
+
+
+def _secede_once() -> None:
+    """Leave the worker's thread pool (once per task), as Dask's worker_client() does for a task that waits on
+    tasks it submitted: otherwise a small cluster deadlocks. The thread ends when the task does."""
+    if not getattr(_this_task, "seceded", False):
+        from distributed import secede
+
+        secede()
+        _this_task.seceded = True
 
 
 EVENT_BATCH_INTERVAL = 0.02  # seconds; a worker sends at most one log_event per interval (per topic)
@@ -174,7 +191,7 @@ def _current_key() -> Any:
     return getattr(thread_state, "key", None)
 
 
-def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeout, log_event) -> bytes:
+def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeout, log_event, sessions) -> bytes:
     """One `run` exchange. The hard deadline is (re)armed when the run is sent and at every RUNNING state event
     (an in-sidecar attempt starts), and suspended by any other state event (e.g. waiting for a retry delay)."""
     try:
@@ -210,14 +227,11 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                     deadline = time.monotonic() + limit
                 else:
                     deadline = None
+        elif op == OP_BRIDGE:
+            # The task submits tasks or uses a client: its worker serves the session (worker_client.py).
+            sessions.deliver(sc, msg.get("message"))
         elif op == OP_SECEDE:
-            # Like Dask's worker_client(): a task waiting on tasks it submitted must not hold its thread slot, or a
-            # small cluster deadlocks. Once per task; the thread ends when the task does.
-            if not getattr(_this_task, "seceded", False):
-                from distributed import secede
-
-                secede()
-                _this_task.seceded = True
+            _secede_once()
         elif op == OP_DONE:
             env = msg.get("envelope")
             if not isinstance(env, (bytes, bytearray)):

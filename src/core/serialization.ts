@@ -8,6 +8,7 @@ import { SerializationError, deserializeError, serializeError } from "./errors.t
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
 import { CLASSES, UnknownClassError, describeClassProblem, importClassModules, needsImports, reviveClasses, withClassTable } from "./class-codec.ts";
+import { reviveCollections } from "./revive.ts";
 
 /** The key of a placeholder object `{ [DEP]: index }` standing for upstream number `index`. */
 export const DEP = "\u0000daskflow.dep";
@@ -39,7 +40,7 @@ export function encodeValue(value: unknown, what: string): Buffer {
 
 /** Decodes here and now: class instances need their modules imported already (see decodeValueAsync). */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return reviveClasses(deserialize(bytes));
+  return reviveCollections(reviveClasses(deserialize(bytes)), bytes);
 }
 
 /** Decodes without giving class instances their prototypes (to read the shape of a value that failed to decode). */
@@ -52,7 +53,7 @@ export function decodeShape(bytes: Uint8Array): unknown {
 export async function decodeValueAsync(bytes: Uint8Array): Promise<unknown> {
   const decoded: unknown = deserialize(bytes);
   await importClassModules(decoded);
-  return reviveClasses(decoded);
+  return reviveCollections(reviveClasses(decoded), bytes);
 }
 
 /** The first part of `value` V8 cannot serialize, as "path (kind)". */
@@ -122,7 +123,7 @@ export function encodeResult(state: State<unknown>, record: StateRecord = stateT
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const decoded: unknown = deserialize(bytes);
-  if (!needsImports(decoded)) return reviveClasses(decoded) as Envelope;
+  if (!needsImports(decoded)) return reviveCollections(reviveClasses(decoded) as Envelope, bytes);
   importClassModules(decoded).catch(() => {}); // reported by decodeEnvelopeAsync when the data is asked for
   const bare = (decoded as Record<string, [Envelope | BatchEnvelope]>)[CLASSES]![0];
   if ("items" in bare) return { items: bare.items.map((item) => ({ state: item.state })) } as unknown as Envelope;

@@ -10,7 +10,7 @@ import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrameParts 
 import { type PythonChoice, pythonEnv } from "./paths.ts";
 import { setupHint, setupProblem } from "./setup-errors.ts";
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+export type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface BridgeHandlers {
@@ -96,11 +96,7 @@ export class Bridge {
   }
 
   #settle(message: Extract<BridgeMessage, { op: "reply" }>): void {
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    if (message.ok) pending.resolve(message.value);
-    else pending.reject(remoteError(message.error));
+    settleReply(this.#pending, message);
   }
 
   /** A request with a reply. */
@@ -149,6 +145,15 @@ export class Bridge {
   exited(): Promise<void> {
     return this.#exited;
   }
+}
+
+/** Settles the request a reply answers (replies to requests no longer waited for are dropped). */
+export function settleReply(pending: Map<number, Pending>, message: Extract<BridgeMessage, { op: "reply" }>): void {
+  const waiting = pending.get(message.id);
+  if (!waiting) return;
+  pending.delete(message.id);
+  if (message.ok) waiting.resolve(message.value);
+  else waiting.reject(remoteError(message.error));
 }
 
 export function remoteError(error: SerializedError): Error {

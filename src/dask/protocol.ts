@@ -72,8 +72,8 @@ export interface StartRequest {
   topic: string;
   sidecar: SidecarSpec;
   plugin_name: string;
-  /** For getDaskClient(): a plain client, no worker plugin, no event topic. */
-  client_only?: boolean;
+  /** Seconds to wait for the scheduler at `address` before failing with an error naming it. */
+  connect_timeout?: number;
 }
 
 export interface StartReply {
@@ -90,6 +90,14 @@ export interface WorkerInfo {
   resources: Record<string, number>;
 }
 
+export interface SchedulerInfo {
+  address: string;
+  id: string;
+  type: string;
+  workers: Record<string, { name: string; nthreads: number; memory_limit: number; resources: Record<string, number>; host: string }>;
+  dashboard_link: string | null;
+}
+
 /** flow process → bridge */
 export type BridgeRequest =
   | ({ op: "start"; id: number } & StartRequest)
@@ -98,8 +106,16 @@ export type BridgeRequest =
   | { op: "release"; keys: string[] }
   | { op: "cancel"; keys: string[] }
   | { op: "workers"; id: number }
-  | { op: "call"; id: number; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
-  | { op: "compute"; id: number; expression: string }
+  // DaskClient (src/dask/client/): futures it makes are held by the bridge under keys the client chose.
+  | { op: "call"; id: number; key: string; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
+  | { op: "scatter"; id: number; key: string; data: unknown }
+  | { op: "client-gather"; id: number; keys: string[] }
+  | { op: "client-release"; keys: string[] }
+  | { op: "client-cancel"; id: number; keys: string[] }
+  | { op: "scheduler-info"; id: number }
+  | { op: "wait-for-workers"; id: number; n: number; timeout_seconds?: number }
+  /** Datasets a client's persisted collections were published under; dropped when its scope ends. */
+  | { op: "unpublish"; names: string[] }
   /** A collection plan (src/dask/collections/collection.ts): `action` (compute, persist, ...) by the builder of `kind`. */
   | { op: "collection"; id: number; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
   /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
@@ -167,7 +183,28 @@ export type SidecarRequest =
       attempt: number;
     }
   | { op: "timeout-envelope"; key: string; meta: TaskMeta; attempt: number }
-  | { op: "crash-envelope"; key: string; meta: TaskMeta; reason: string };
+  | { op: "crash-envelope"; key: string; meta: TaskMeta; reason: string }
+  /** A message of the running task's client session (replies, done, events), served by its worker. */
+  | { op: "bridge"; message: BridgeMessage }
+  /** One Bag partition program (src/worker/bag/): `program` and `inputs` are daskflow-encoded values. */
+  | { op: "bag"; program: BagProgram; inputs: Uint8Array[] };
+
+/** One Bag task's work in a sidecar (python/daskflow_bridge/collections/bag.py builds them; src/worker/bag/ runs them). */
+export type BagProgram =
+  | {
+      kind: "partition";
+      /** Fused element-wise steps, each a daskflow-encoded BagStep. */
+      steps: Uint8Array[];
+      /** A text block to read instead of an input partition. */
+      read?: { path: string; start: number; end: number | null; compression: "gzip" | null };
+      /** A per-partition reduction (encoded BagReducer) ending the task. */
+      then?: Uint8Array;
+      /** Write the partition as lines to this file. */
+      write?: { path: string; compression: "gzip" | null };
+    }
+  | { kind: "aggregate"; agg: Uint8Array; final: boolean; depth: number }
+  | { kind: "split"; key: Uint8Array; n: number }
+  | { kind: "group" };
 
 /** sidecar → worker */
 export type SidecarMessage =
@@ -175,7 +212,11 @@ export type SidecarMessage =
   | { op: "event"; data: WorkerEvent }
   /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
   | { op: "secede" }
-  | { op: "done"; envelope: Uint8Array; event?: WorkerEvent };
+  | { op: "done"; envelope: Uint8Array; event?: WorkerEvent }
+  /** The running task's nested submits and client calls: a bridge request, served by its own worker. */
+  | { op: "bridge"; message: BridgeRequest }
+  | { op: "bag-done"; ok: true; data: Uint8Array | Uint8Array[] }
+  | { op: "bag-done"; ok: false; error: SerializedError };
 
 export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";
 

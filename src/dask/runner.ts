@@ -12,7 +12,7 @@ import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync,
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
-import { Bridge } from "./bridge.ts";
+import { Bridge, type BridgeHandlers } from "./bridge.ts";
 import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
 import {
   type DaskCluster,
@@ -50,10 +50,21 @@ const FINAL_EVENT_GRACE_MS = 1500;
 /** Submits made in one tick go to the scheduler together, except that the first this many go at once. */
 const FIRST_SEND = 64;
 
+/** What the runner needs of its bridge: the bridge process, or (in a sidecar) the channel to its own worker. */
+export type BridgeTransport = Pick<Bridge, "request" | "send" | "close" | "kill" | "pid">;
+
+export interface RunnerInternals {
+  /** Makes the bridge instead of spawning a bridge process (a task on a worker: src/worker/worker-bridge.ts). */
+  transport?: (handlers: BridgeHandlers) => BridgeTransport;
+}
+
 export class DaskTaskRunner implements TaskRunner {
   readonly name = "DaskTaskRunner";
   readonly options: Readonly<DaskTaskRunnerOptions>;
-  #bridge: Bridge | undefined;
+  #bridge: BridgeTransport | undefined;
+  readonly #transport: RunnerInternals["transport"];
+  /** Seconds a DaskClient allows for connecting to `address` (Dask's own default otherwise). */
+  #connectTimeout: number | undefined;
   #started: Promise<StartReply> | undefined;
   #info: StartReply | undefined;
   #tsCluster: DaskCluster | undefined;
@@ -80,14 +91,27 @@ export class DaskTaskRunner implements TaskRunner {
   #moduleOf = new WeakMap<SubmitTask, string>();
   readonly #shipping: ShippingSession;
 
-  constructor(options: DaskTaskRunnerOptions = {}) {
+  constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
     this.#shipping = new ShippingSession(this.options, `run-${this.#id}`, (level, message) => this.#log(level, message));
+    this.#transport = internals.transport;
   }
 
   /** What was shipped to the workers so far (sizes and times; for the benchmarks). */
   get shipments(): ShippingSession["shipments"] {
     return this.#shipping.shipments;
+  }
+
+  /**
+   * @internal For DaskClient: this runner's bridge, the cluster started on demand. `connectTimeoutSeconds` bounds
+   * connecting to an `address` when the cluster is not up yet.
+   */
+  async clientBridge(connectTimeoutSeconds?: number): Promise<BridgeTransport> {
+    if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down.");
+    this.#scope ??= currentScope() ?? rootScope();
+    if (!this.#started) this.#connectTimeout = connectTimeoutSeconds;
+    await this.#ensureStarted();
+    return this.#bridge!;
   }
 
   /** Set when the bridge or cluster failed: the flow run ends CRASHED. */
@@ -227,13 +251,14 @@ export class DaskTaskRunner implements TaskRunner {
 
   async #start(): Promise<StartReply> {
     const scope = this.#scope ?? rootScope();
-    const bridge = new Bridge(choosePython(this.options.python), {
+    const handlers: BridgeHandlers = {
       message: (m) => this.#onMessage(m),
       exit: (error) => {
         if (error && !this.#closed) this.#fail(error);
       },
       output: (line, stream) => this.#onOutput(line, stream),
-    });
+    };
+    const bridge = this.#transport?.(handlers) ?? new Bridge(choosePython(this.options.python), handlers);
     this.#bridge = bridge;
     const topic = `daskflow-run-${this.#id}`;
     const sidecar: SidecarSpec = { ...sidecarCommand(), cwd: process.cwd(), node_version: process.version, topic };
@@ -252,8 +277,10 @@ export class DaskTaskRunner implements TaskRunner {
     };
     if (this.options.performanceReportPath) request.performance_report_path = this.options.performanceReportPath;
     const address = this.options.address ?? scope.schedulerAddress;
-    if (address) request.address = address;
-    else await this.#describeCluster(request);
+    if (address) {
+      request.address = address;
+      if (this.#connectTimeout !== undefined) request.connect_timeout = this.#connectTimeout;
+    } else await this.#describeCluster(request);
     this.#teardown = teardownNote(request, this.#tsCluster);
     return bridge.request<StartReply>({ op: "start", ...request });
   }

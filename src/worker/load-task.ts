@@ -23,7 +23,7 @@ function userLoaders(): Promise<void> {
 }
 
 /** `url` is the module's URL in the flow process; with shipped code the worker imports the shipped copy. */
-function importOnce(url: string): Promise<unknown> {
+export function importOnce(url: string): Promise<unknown> {
   let importing = imports.get(url);
   if (!importing) {
     importing = userLoaders().then(() => import(toShippedUrl(url)));

@@ -1,35 +1,39 @@
 /**
- * The runner a task on a worker submits to: a DaskTaskRunner on that worker's scheduler, made only when the task
- * actually submits (most never do, and a runner per run would cost every task).
+ * The runner a task on a worker submits to (and its getDaskClient() uses): a DaskTaskRunner on that worker's
+ * scheduler whose bridge is the sidecar's channel to its own worker (worker-bridge.ts). Made only when the task
+ * actually submits or asks for a client: most never do. One per task run, shut down when the run ends.
  */
 import type { TaskFuture } from "../core/future.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
+import type { SidecarMessage } from "../dask/protocol.ts";
 import { DaskTaskRunner } from "../dask/runner.ts";
+import { WorkerBridge } from "./worker-bridge.ts";
 
 export class NestedRunner implements TaskRunner {
   readonly name = "DaskTaskRunner";
   #inner: DaskTaskRunner | undefined;
 
-  /** `onFirstSubmit`: the task is about to wait on tasks of its own (the worker then frees its thread slot). */
   constructor(
     readonly schedulerAddress: string,
-    private readonly onFirstSubmit?: () => void,
+    private readonly send: (message: SidecarMessage) => void,
   ) {}
 
   get crashed(): Error | undefined {
     return this.#inner?.crashed;
   }
 
-  #runner(): DaskTaskRunner {
-    if (!this.#inner) {
-      this.onFirstSubmit?.();
-      this.#inner = new DaskTaskRunner({ address: this.schedulerAddress });
-    }
+  /** @internal The DaskTaskRunner behind it (getDaskClient() in a task uses it too). */
+  daskRunner(): DaskTaskRunner {
+    this.#inner ??= new DaskTaskRunner({ address: this.schedulerAddress }, { transport: (handlers) => new WorkerBridge(this.send, handlers) });
     return this.#inner;
   }
 
   submit(submission: TaskSubmission): void {
-    this.#runner().submit(submission);
+    this.daskRunner().submit(submission);
+  }
+
+  submitBatch(submissions: readonly TaskSubmission[]): void {
+    this.daskRunner().submitBatch(submissions);
   }
 
   cancel(future: TaskFuture<unknown>): boolean {
@@ -41,7 +45,7 @@ export class NestedRunner implements TaskRunner {
   }
 
   duplicate(): TaskRunner {
-    return new DaskTaskRunner({ address: this.schedulerAddress });
+    return new NestedRunner(this.schedulerAddress, this.send);
   }
 
   equals(other: unknown): boolean {

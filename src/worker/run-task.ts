@@ -17,6 +17,8 @@ import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/en
 import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
 import { loadTask } from "./load-task.ts";
+// Collections in arguments (a DataFrame returned by another task) are revived as their classes.
+import "../dask/collections/kinds.ts";
 
 type Send = (message: SidecarMessage) => void;
 type RunRequest = Extract<SidecarRequest, { op: "run" }>;
@@ -74,7 +76,7 @@ async function runOne(
 
   const taskRun = new TaskRunInfo(ids.runId, ids.runName, def.name, def.options.tags ?? []);
   // Tasks that submit tasks reuse this worker's scheduler; the runner starts only if they do.
-  const nested = new NestedRunner(request.context.scheduler_address, () => send({ op: "secede" }));
+  const nested = new NestedRunner(request.context.scheduler_address, send);
   const futures = new Set<TaskFuture<unknown>>();
   const scope: RunScope = {
     sink: (record) =>

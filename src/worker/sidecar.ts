@@ -5,6 +5,8 @@
 import { markWorkerProcess } from "../core/flow.ts";
 import { WorkerChannel } from "./channel.ts";
 import { preload } from "./load-task.ts";
+import { deliverBridgeMessage } from "./worker-bridge.ts";
+import { handleBag } from "./bag/execute.ts";
 import { crashEnvelope, failRun, handleRun, timeoutEnvelope } from "./run-task.ts";
 import { SIDECAR_ENV, sidecarEnvList, type SidecarRequest } from "../dask/protocol.ts";
 
@@ -13,6 +15,8 @@ markWorkerProcess();
 let queue: Promise<void> = Promise.resolve();
 const channel = new WorkerChannel(
   (request: SidecarRequest) => {
+    // The running task's session (nested submits, clients) is answered while the task runs: never queued behind it.
+    if (request.op === "bridge") return deliverBridgeMessage(request.message);
     // The worker sends one request at a time; chaining keeps that order if it ever does not.
     queue = queue.then(() => dispatch(request)).catch((error: unknown) => {
       process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
@@ -35,6 +39,8 @@ async function dispatch(request: SidecarRequest): Promise<void> {
       return timeoutEnvelope(request, send);
     case "crash-envelope":
       return crashEnvelope(request, send);
+    case "bag":
+      return handleBag(request, send);
   }
 }
 

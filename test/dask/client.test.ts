@@ -1,55 +1,142 @@
+/** DaskClient in a flow and outside any run, on real clusters: every method, the scope rule, connecting. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { flow } from "../../src/index.ts";
-import { usesClient } from "./tasks.ts";
-import { DaskTaskRunner, getDaskClient } from "../../src/dask/index.ts";
+import { createServer } from "node:net";
+import { flow, getRunContext } from "../../src/index.ts";
+import { DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 import { captureStderr } from "../helpers.ts";
-import { type TestCluster, startCluster } from "./fixtures.ts";
+import { double, flaky } from "./client-tasks.ts";
+import { type TestCluster, descendants, startCluster } from "./fixtures.ts";
 
 let cluster: TestCluster;
 before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }]);
+  cluster = await startCluster([{ nthreads: 2 }, { nthreads: 1 }]);
 });
 after(async () => {
   await cluster?.stop();
 });
 
-test("in a flow, getDaskClient() reaches the flow's cluster: Python callables and Dask collections", async () => {
-  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+const bridges = () => descendants().filter((p) => /-m daskflow_bridge/.test(p.cmd)).map((p) => p.pid);
+
+test("in a flow: tasks through the engine, Python callables, data, cancel, scheduler info, on the runner's bridge", async () => {
+  const runner = new DaskTaskRunner({ address: cluster.address });
+  const f = flow({ taskRunner: runner }, async () => {
     await using client = await getDaskClient();
-    const sum = await client.compute<number>("db.from_sequence(range(100), npartitions=4).map(lambda x: x * 2).sum()");
-    const added = await client.submit<number>("operator.add", [40, 2]);
-    const array = await client.compute<number[]>("da.arange(6, chunks=2) * 3");
-    return { sum, added, array, address: client.schedulerAddress };
+    await using second = await getDaskClient(); // one bridge per run: a second client costs no process
+    const pid = (getRunContext().taskRunner as DaskTaskRunner).bridgePid;
+    assert.ok(pid !== undefined, "the runner's cluster was started on demand by getDaskClient()");
+    assert.deepEqual(bridges(), [pid]);
+
+    const retried = client.submit(flaky);
+    const mapped = client.map(double, [1, 2, 3]);
+    const added = client.submit<number>("operator.add", [40, 2]);
+    const negated = client.map<number>("operator.neg", [1, 2]);
+    const data = second.scatter([1, 2, 3, 4]);
+    const summed = second.submit<number>("builtins.sum", [data]);
+    const slow = client.submit("time.sleep", [30]);
+    await client.cancel([slow]);
+    const info = await client.schedulerInfo();
+    return {
+      retried: await retried.result(),
+      retriedState: retried.state.type,
+      mapped: await client.gather(mapped),
+      added: await added,
+      negated: await client.gather(negated),
+      data: await data,
+      summed: await summed.result(),
+      workers: await client.waitForWorkers(2),
+      infoWorkers: Object.values(info.workers).map((w) => w.nthreads).sort(),
+      address: client.schedulerAddress,
+      dashboard: client.dashboardLink,
+      bridges: bridges().length,
+    };
   });
-  assert.deepEqual(await f(), { sum: 9900, added: 42, array: [0, 3, 6, 9, 12, 15], address: cluster.address });
+  const { value, output } = await captureStderr(() => f());
+  assert.deepEqual(value, {
+    retried: 3,
+    retriedState: "COMPLETED",
+    mapped: [2, 4, 6],
+    added: 42,
+    negated: [-1, -2],
+    data: [1, 2, 3, 4],
+    summed: 10,
+    workers: 2,
+    infoWorkers: [1, 2],
+    address: cluster.address,
+    dashboard: value.dashboard,
+    bridges: 1,
+  });
+  assert.match(String(value.dashboard), /^http:\/\/127\.0\.0\.1:\d+\/status$/);
+  // Retries ran in the task engine on the worker, with their logs sent back live.
+  assert.match(output, /flaky attempt 1/);
+  assert.match(output, /flaky attempt 3/);
+  assert.deepEqual(bridges(), [], "the flow's bridge is closed with the flow");
 });
 
-test("outside any run getDaskClient() makes a local cluster of its own, closed with the client", async () => {
-  const client = await getDaskClient();
-  try {
-    assert.match(client.schedulerAddress, /^tcp:\/\/127\.0\.0\.1:\d+$/);
-    assert.equal(await client.compute("dask.delayed(sum)([1, 2, 3])"), 6);
-    assert.ok((await client.workers()).length >= 1);
-  } finally {
-    await client.close();
+test("Python callables: bad paths are refused before anything runs; Python errors arrive by name", async () => {
+  await withDaskClient(
+    async (client) => {
+      assert.throws(() => client.submit("not a path"), /a Python callable as an import path such as "operator\.add"/);
+      assert.throws(() => client.submit("os.system; rm", []), /import path/);
+      await assert.rejects(client.submit("no_such_module.fn").result(), /cannot import 'no_such_module\.fn'/);
+      await assert.rejects(client.submit("operator.truediv", [1, 0]).result(), (e: Error) => e.name === "ZeroDivisionError");
+      assert.throws(() => client.submit("builtins.len", [() => 1]), /args\[0\] is a function/);
+    },
+    { address: cluster.address },
+  );
+});
+
+test("outside any run: a temporary local cluster, closed with the client", async () => {
+  let address: string;
+  {
+    await using client = await getDaskClient();
+    address = client.schedulerAddress;
+    assert.match(address, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(bridges().length, 1);
+    assert.deepEqual(await client.gather(client.map(double, [5, 6])), [10, 12]);
+    assert.equal(await client.submit<number>("operator.mul", [6, 7]), 42);
   }
+  assert.deepEqual(bridges(), [], "the client's bridge and cluster are gone when its scope ends");
+  await assert.rejects(withDaskClient(async () => {}, { address, timeoutSeconds: 2 }), new RegExp(address.replaceAll(".", "\\.")));
 });
 
-test("inside a task on a worker, getDaskClient() reaches that worker's scheduler", async () => {
-  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => usesClient.submit().result());
-  assert.deepEqual(await f(), { sum: 6, address: cluster.address });
-});
-
-test("unresolved futures are named in a warning when the client's scope ends; errors are clear", async () => {
+test("leaving the scope with unresolved futures is an error naming them, after their work finished", async () => {
   const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
-    const client = await getDaskClient();
-    client.compute("db.from_sequence(range(10)).sum()");
-    await assert.rejects(client.submit("no_such_module.fn").result(), /cannot import 'no_such_module\.fn'/);
-    await assert.rejects(client.compute("1 +").result(), /SyntaxError|invalid syntax/);
-    assert.throws(() => client.submit("not a path"), /import path such as "operator\.add"/);
-    await client.close();
+    const error = await (async () => {
+      await using client = await getDaskClient();
+      client.submit<number>("operator.mul", [6, 7]);
+      client.submit(double, 21);
+      await client.submit("operator.add", [1, 1]); // resolved: not named
+    })().catch((e: unknown) => e);
+    assert.ok(error instanceof UnresolvedFuturesError, String(error));
+    assert.equal(error.unresolved.length, 2);
+    assert.match(error.message, /2 unresolved future\(s\): submit\(operator\.mul\) \[mul-[\w-]+\], task run 'double-[\w-]+' \(Completed\(\)\)/);
+    // withDaskClient: the same error, and an error of the function itself keeps it as its cause.
+    await assert.rejects(withDaskClient((client) => void client.submit("operator.neg", [1])), UnresolvedFuturesError);
+    const thrown = await withDaskClient((client) => {
+      client.submit("operator.neg", [1]);
+      throw new RangeError("inside");
+    }).catch((e: Error) => e);
+    assert.equal(thrown.name, "RangeError");
+    assert.ok(thrown.cause instanceof UnresolvedFuturesError);
+    return "ok";
   });
-  const { output } = await captureStderr(() => f());
-  assert.match(output, /WARNING .*1 Dask future\(s\) were never resolved before the client closed: compute\(db\.from_sequence\(range\(10\)\)\.sum\(\)\)/);
+  assert.equal(await f(), "ok");
+});
+
+test("connecting: an address nothing listens on is logged at once and fails within the timeout, naming it", async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  const address = `tcp://127.0.0.1:${port}`;
+  const { value: error, output } = await captureStderr(() => getDaskClient({ address, timeoutSeconds: 2 }).catch((e: Error) => e));
+  assert.ok(error instanceof Error);
+  assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  assert.match(output, new RegExp(`Connecting to an existing Dask cluster at ${address}`));
+  // The same for a DaskTaskRunner with that address, through a client in its flow.
+  const f = flow({ taskRunner: new DaskTaskRunner({ address }) }, async () => getDaskClient({ timeoutSeconds: 2 }).then(() => "connected", (e: Error) => e.message));
+  const { value: message } = await captureStderr(() => f());
+  assert.match(message, new RegExp(`${address}.* within 2 ?s`));
+  assert.deepEqual(bridges(), []);
 });

@@ -4,7 +4,6 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { getRunContext, getRunLogger, task } from "../../src/index.ts";
-import { getDaskClient } from "../../src/dask/index.ts";
 
 export const add = task(async (x: number, y: number) => x + y);
 
@@ -85,12 +84,6 @@ export const napMs = task(async (ms: number) => {
 });
 
 export const getFunction = task(() => 1);
-
-/** Uses getDaskClient() from inside a task on a worker. */
-export const usesClient = task(async () => {
-  await using client = await getDaskClient();
-  return { sum: await client.compute<number>("db.from_sequence([1, 2, 3]).sum()"), address: client.schedulerAddress };
-});
 
 /** For batched maps: fails on negative numbers, and on 13 until its third attempt. */
 export const checked = task({ retries: 2 }, (x: number) => {

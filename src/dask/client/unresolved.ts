@@ -1,0 +1,40 @@
+/**
+ * The rule of a client's scope: every future it made is resolved (awaited, its result or state read, gathered,
+ * passed on, or cancelled) before the scope ends. Dask drops the work of a closed client; daskflow makes that loud.
+ */
+import { DaskflowError } from "../../core/errors.ts";
+import { formatState } from "../../core/state.ts";
+import type { TaskFuture } from "../../core/future.ts";
+import type { DaskFuture } from "./future.ts";
+
+export class UnresolvedFuturesError extends DaskflowError {
+  override name = "UnresolvedFuturesError";
+
+  constructor(
+    message: string,
+    /** What was left unresolved, by description (e.g. `submit(operator.add)` or `Task run 'double-abc'`). */
+    readonly unresolved: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export type ClientFuture = DaskFuture<unknown> | TaskFuture<unknown>;
+
+function describe(f: ClientFuture): string {
+  return "taskRunName" in f ? `task run '${f.taskRunName}' (${formatState(f.state)})` : `${f.description} [${f.key}]`;
+}
+
+/** The error for the futures left unresolved when a client's scope ended (after their work finished), if any. */
+export function unresolvedError(futures: Iterable<ClientFuture>): UnresolvedFuturesError | undefined {
+  const left = [...futures].map(describe);
+  if (left.length === 0) return undefined;
+  const shown = left.slice(0, 10).join(", ");
+  const more = left.length > 10 ? ` and ${left.length - 10} more` : "";
+  return new UnresolvedFuturesError(
+    `The Dask client's scope ended with ${left.length} unresolved future(s): ${shown}${more}. ` +
+      "The client waited for their work to finish, but their values were never read and are gone now. " +
+      "Inside the scope, await each future (or call .result() / .wait(), pass it to another submit, use client.gather(...)), or cancel it.",
+    left,
+  );
+}

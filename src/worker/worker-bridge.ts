@@ -1,0 +1,72 @@
+/**
+ * The bridge of a task's nested runner inside a sidecar: bridge requests go over the sidecar's channel to its own
+ * worker, which serves them (python/daskflow_bridge/worker_client.py) on a client it keeps for the run. No bridge
+ * process per task, and it reaches every scheduler the worker reaches (inproc:// of threads-only clusters too).
+ */
+import { type BridgeHandlers, BridgeError, type Pending, settleReply } from "../dask/bridge.ts";
+import type { BridgeMessage, BridgeRequest, SidecarMessage } from "../dask/protocol.ts";
+import type { BridgeTransport } from "../dask/runner.ts";
+
+type Send = (message: SidecarMessage) => void;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The session open in this sidecar (one task runs in a sidecar at a time). */
+const open: { bridge?: WorkerBridge } = {};
+
+/** A `bridge` message from the worker: for the task's open session (late ones after it closed are dropped). */
+export function deliverBridgeMessage(message: BridgeMessage): void {
+  open.bridge?.deliver(message);
+}
+
+export class WorkerBridge implements BridgeTransport {
+  readonly #send: Send;
+  readonly #handlers: BridgeHandlers;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(send: Send, handlers: BridgeHandlers) {
+    this.#send = send;
+    this.#handlers = handlers;
+    open.bridge?.kill();
+    open.bridge = this;
+  }
+
+  get pid(): number | undefined {
+    return undefined;
+  }
+
+  deliver(message: BridgeMessage): void {
+    if (message.op !== "reply") return this.#handlers.message(message);
+    settleReply(this.#pending, message);
+  }
+
+  request<T>(message: DistributiveOmit<Extract<BridgeRequest, { id: number }>, "id">): Promise<T> {
+    if (this.#closed) return Promise.reject(new BridgeError("The task's Dask session is closed."));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#send({ op: "bridge", message: { ...message, id } as BridgeRequest });
+    });
+  }
+
+  send(message: Exclude<BridgeRequest, { id: number }>): void {
+    if (!this.#closed) this.#send({ op: "bridge", message });
+  }
+
+  /** Releases what the task's session holds on the cluster (its worker keeps the client for the next task). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.request({ op: "close" }).catch(() => {});
+    this.kill();
+  }
+
+  kill(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const pending of this.#pending.values()) pending.reject(new BridgeError("The task's Dask session closed."));
+    this.#pending.clear();
+    if (open.bridge === this) delete open.bridge;
+    this.#handlers.exit(undefined);
+  }
+}
