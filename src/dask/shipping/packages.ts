@@ -135,7 +135,8 @@ function collect(start: Array<[string, string]>, known: ReadonlySet<string>): Pa
     const pkg: ShippedPackage = { name, dir, files: [], bytes: 0 };
     listFiles(dir, pkg);
     set.packages.set(dir, pkg);
-    for (const dep of dependencies(dir)) queue.push([dep, dir]);
+    // Type declarations are never imported at run time (apache-arrow lists @types/node as a dependency).
+    for (const dep of dependencies(dir)) if (!dep.startsWith("@types/")) queue.push([dep, dir]);
   }
   return set;
 }
