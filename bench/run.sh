@@ -27,8 +27,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -43,6 +43,11 @@ if [ "$what" = prefect ]; then
   npx tsx bench/prefect-compare.ts
 fi
 # Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`.
+# Code shipping (issue 9): start-up with shipping on vs raw, and what a shipment costs; bundlers compared (installs
+# the compared tools into the ignored .cache/bench-bundlers on first use).
+if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = shipping-bundlers ]; then
+  npx tsx "bench/$what.ts" "$@"
+fi
 # DataFrame: `bash bench/run.sh dataframe-groupby 5` (million rows), `bash bench/run.sh dataframe-arrow 1`.
 # Also `bash bench/run.sh bag-wordcount [MB] [blockMB]` and `bash bench/run.sh nested-submit <baseline checkout>`.
 if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit)$ ]]; then

@@ -26,6 +26,7 @@ OP_CLIENT_CANCEL = "client-cancel"  # DaskClient: cancel held futures
 OP_SCHEDULER_INFO = "scheduler-info"
 OP_WAIT_FOR_WORKERS = "wait-for-workers"
 OP_UNPUBLISH = "unpublish"  # DaskClient: drop the datasets its persisted collections were published under
+OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/shipping/)
 OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
 
 # ---- bridge -> flow process

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, isAbsolute } from "node:path";
+import { toFlowUrl } from "../dask/shipping/module-map.ts";
 
 export interface DefinitionSite {
   /** file:// URL of the defining module, when it is a file. */
@@ -44,7 +45,8 @@ const FRAME = /\(?((?:file:\/\/)?\/[^()\s]+?):(\d+):(\d+)\)?$/;
 export function moduleIdentity(raw: string): string | undefined {
   if (!raw || raw.startsWith("node:")) return undefined;
   const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
-  return isAbsolute(file) ? pathToFileURL(file).href : undefined;
+  // A shipped copy names its module by the flow process's URL, so identities are the same on both sides.
+  return isAbsolute(file) ? toFlowUrl(pathToFileURL(file).href) : undefined;
 }
 
 /**
