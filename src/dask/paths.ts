@@ -20,8 +20,12 @@ export const PYTHON_SOURCES = join(PACKAGE_ROOT, "python");
 /** Loaded from TypeScript sources (tests, tsx) or from the built JavaScript. */
 const fromSource = import.meta.url.endsWith(".ts");
 
+/** This module's extension, which its sibling the sidecar shares: ".ts" from sources, ".js" built, and ".ts.js" for
+ * sources shipped to a worker (compiled names keep theirs, see shipping/module-map.ts). */
+const ownExtension = /(\.ts\.js|\.ts|\.js)$/.exec(fileURLToPath(import.meta.url))?.[0] ?? ".js";
+
 export function sidecarEntry(): string {
-  return join(here, "..", "worker", fromSource ? "sidecar.ts" : "sidecar.js");
+  return join(here, "..", "worker", `sidecar${ownExtension}`);
 }
 
 export interface PythonChoice {
