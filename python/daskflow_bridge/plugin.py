@@ -172,7 +172,11 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         cwd = self.sidecar.get("cwd")
         if cwd and not os.path.isdir(cwd):
             raise SidecarError(f"sidecar cwd {cwd!r} does not exist on worker {worker.address}")
-        pool = SidecarPool(self.sidecar, worker.state.nthreads)
+        from .security import sidecar_env
+
+        # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
+        spec = {**self.sidecar, "env": {**sidecar_env(getattr(worker, "security", None)), **(self.sidecar.get("env") or {})}}
+        pool = SidecarPool(spec, worker.state.nthreads)
         try:
             pool.start()
         except BaseException:

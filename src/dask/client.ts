@@ -6,6 +6,7 @@
 import { currentScope, rootScope } from "../core/context.ts";
 import { DaskflowError, InvalidOptionError } from "../core/errors.ts";
 import { Bridge } from "./bridge.ts";
+import { type DaskSecurity, securityRequest } from "./options.ts";
 import { choosePython } from "./paths.ts";
 import type { StartReply, WorkerInfo } from "./protocol.ts";
 import { DaskTaskRunner } from "./runner.ts";
@@ -128,10 +129,12 @@ export class DaskClient implements AsyncDisposable {
  * A client to the current cluster: the flow's DaskTaskRunner cluster in a flow, the worker's scheduler in a task
  * on a worker, else a new local cluster (closed with the client).
  */
-export async function getDaskClient(options: { python?: string } = {}): Promise<DaskClient> {
+export async function getDaskClient(options: { python?: string; security?: DaskSecurity } = {}): Promise<DaskClient> {
   const scope = currentScope();
   let address = scope?.worker?.schedulerAddress;
   if (!address && scope?.runner instanceof DaskTaskRunner) address = await scope.runner.schedulerAddress();
+  // The flow's TLS credentials; on a worker, the sidecar's Dask configuration carries the worker's (security.py).
+  const security = securityRequest(options.security ?? (scope?.runner instanceof DaskTaskRunner ? scope.runner.options.security : undefined));
   let failure: Error | undefined;
   const bridge = new Bridge(choosePython(options.python ?? (scope?.runner instanceof DaskTaskRunner ? scope.runner.options.python : undefined)), {
     message: (m) => {
@@ -155,6 +158,7 @@ export async function getDaskClient(options: { python?: string } = {}): Promise<
       plugin_name: "",
       sidecar: { node: "", argv: [], cwd: process.cwd(), env: {} },
       client_only: true,
+      ...(security ? { security } : {}),
     });
     return new DaskClient(bridge, info);
   } catch (error) {

@@ -7,6 +7,7 @@ export type {
   PythonClusterSpec,
   ClusterFactory,
   ClusterConstructor,
+  DaskSecurity,
 } from "./options.ts";
 export { BridgeError } from "./bridge.ts";
 export { getDaskClient, DaskClient, DaskFuture } from "./client.ts";
