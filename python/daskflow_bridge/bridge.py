@@ -16,6 +16,7 @@ from . import client_ops, collections
 from . import protocol as P
 from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
+from .shipping import DaskflowCodePlugin
 from .worker_task import run_task
 
 logger = logging.getLogger("daskflow_bridge")
@@ -88,6 +89,7 @@ class Bridge:
         self.topic: str | None = None
         self.plugin_name: str | None = None
         self.plugin_registered = False
+        self.code_plugins: list[str] = []  # shipped packs registered after the start
         self.perf_report = None
         self.exit_code: int | None = None
         self.stop = asyncio.Event()
@@ -172,6 +174,8 @@ class Bridge:
                 elif op == P.OP_COLLECTION:
                     self._spawn(self._request(rid, collections.run(
                         msg.get("kind"), msg.get("action"), msg.get("plan"), msg.get("args") or {}, self._client())))
+                elif op == P.OP_SHIP:
+                    self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:
                     await self.teardown()
                     self.reply(rid, None)
@@ -402,6 +406,12 @@ class Bridge:
                                   "(never submitted, or already released)")
         return list(await self._client().gather([self.futures[k] for k in keys]))
 
+    async def _ship(self, run: str, pack: dict[str, Any]) -> None:
+        """Every worker, and every worker that joins later, lays this pack into the run's code folder."""
+        name = f"{self.plugin_name}-code-{pack.get('hash')}"
+        await self._client().register_plugin(DaskflowCodePlugin(run, pack), name=name)
+        self.code_plugins.append(name)
+
     async def _workers(self) -> list[dict[str, Any]]:
         ident = await self._client().scheduler.identity(n_workers=-1)
         return [
@@ -438,6 +448,9 @@ class Bridge:
             if self.plugin_registered:
                 self.plugin_registered = False
                 await self._step("unregister worker plugin", client.unregister_worker_plugin(self.plugin_name))
+            for name in self.code_plugins:
+                await self._step("unregister shipped code", client.unregister_worker_plugin(name))
+            self.code_plugins = []
             if self.topic:
                 await self._step("remove event topic", client.run_on_scheduler(_pop_run_topic, topic=self.topic))
         await self._step("close client/cluster", conn.close(), timeout=60.0)

@@ -13,6 +13,8 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from . import node as node_choice
+from . import shipping
 from .protocol import ChannelClosed, ProtocolError
 from .sidecar import Lifeline, Sidecar, SidecarError
 
@@ -34,6 +36,7 @@ class SidecarPool:
         self.closed = False
         self.replaced = 0  # sidecars started to replace dead/killed ones (observable in tests)
         self.lifeline: Lifeline | None = None
+        self.on_first_ready = None  # called with the first sidecar that said `ready` (its Node version)
 
     def start(self) -> None:
         self.lifeline = Lifeline()
@@ -64,6 +67,9 @@ class SidecarPool:
                 reason = sc.exit_reason() if sc.poll() is not None else str(exc)
                 self._discard(sc, kill=True)
                 raise SidecarError(f"Node sidecar failed to start: {reason}") from exc
+            if self.on_first_ready is not None:
+                notify, self.on_first_ready = self.on_first_ready, None
+                notify(sc)
             return sc
 
     def give_back(self, sc: Sidecar) -> None:
@@ -159,6 +165,8 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         self.name = name
         self.sidecar = dict(sidecar)
         self.pool: SidecarPool | None = None
+        self.view: str | None = None
+        self.setup_error: str | None = None
 
     def __getstate__(self):  # never ship a live pool
         return {"name": self.name, "sidecar": self.sidecar}
@@ -167,8 +175,44 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         self.name = state["name"]
         self.sidecar = state["sidecar"]
         self.pool = None
+        self.view = None
+        self.setup_error = None
+
+    def _tell_flow(self, worker, level: str, message: str) -> None:
+        """A line in the flow's terminal (through the run's event topic)."""
+        topic = self.sidecar.get("topic")
+        if topic:
+            try:
+                worker.log_event(topic, {"kind": "worker-log", "level": level, "message": message})
+            except Exception:  # the message is also raised or logged here
+                logger.warning("daskflow: could not send to the flow: %s", message)
+
+    def _resolve(self, worker) -> dict[str, Any]:
+        """The sidecar command on this worker: its Node, and with shipped code the run's folder laid out."""
+        spec = dict(self.sidecar)
+        spec["env"] = dict(spec.get("env") or {})
+        spec["node"] = node_choice.choose_node(spec.get("node"), worker.address)
+        code = spec.pop("code", None)
+        cwd = spec.get("cwd")
+        if code is None:
+            if cwd and not os.path.isdir(cwd):
+                raise SidecarError(f"sidecar cwd {cwd!r} does not exist on worker {worker.address}")
+            return spec
+        view = shipping.view_dir(shipping.cache_dir(), code["run"])
+        if code.get("packs"):
+            shipping.lay_out(code["run"], code["packs"])
+        elif not os.path.isdir(view):
+            raise SidecarError(f"the run's shipped code folder {view} is missing on worker {worker.address}")
+        shipping.enter_view(view, self.name)
+        self.view = view
+        spec["argv"] = [*(spec.get("argv") or []), os.path.join(view, code["entry"])]
+        spec["env"][shipping.CODE_ROOT_ENV] = view
+        if cwd and not os.path.isdir(cwd):
+            spec["cwd"] = None  # the flow's folder is not on this host: the worker's own
+        return spec
 
     def setup(self, worker) -> None:
+<<<<<<< HEAD
         cwd = self.sidecar.get("cwd")
         if cwd and not os.path.isdir(cwd):
             raise SidecarError(f"sidecar cwd {cwd!r} does not exist on worker {worker.address}")
@@ -177,6 +221,23 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
         spec = {**self.sidecar, "env": {**sidecar_env(getattr(worker, "security", None)), **(self.sidecar.get("env") or {})}}
         pool = SidecarPool(spec, worker.state.nthreads)
+=======
+        try:
+            spec = self._resolve(worker)
+        except Exception as exc:
+            self.setup_error = f"{type(exc).__name__}: {exc}"
+            self._tell_flow(worker, "error", f"daskflow's worker plugin failed: {exc}")
+            raise
+        pool = SidecarPool(spec, worker.state.nthreads)
+        flow_version = self.sidecar.get("node_version")
+
+        def check_version(sc: Sidecar) -> None:
+            warning = node_choice.version_warning(flow_version, sc.node_version, spec["node"])
+            if warning:
+                self._tell_flow(worker, "warning", warning)
+
+        pool.on_first_ready = check_version
+>>>>>>> ship
         try:
             pool.start()
         except BaseException:
@@ -191,6 +252,9 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         pool, self.pool = self.pool, None
         if pool is not None:
             await pool.close()
+        view, self.view = self.view, None
+        if view is not None:
+            shipping.leave_view(view, self.name)
         from .worker_task import forget_worker
 
         forget_worker(worker)
@@ -203,6 +267,9 @@ def get_pool(plugin_name: str) -> SidecarPool:
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name)
     if plugin is None or getattr(plugin, "pool", None) is None:
+        failed = getattr(plugin, "setup_error", None)
+        if failed:
+            raise SidecarError(f"daskflow's worker plugin failed on worker {worker.address}: {failed}")
         raise SidecarError(
             f"daskflow worker plugin {plugin_name!r} is not installed on worker {worker.address} "
             "(was the run closed?)"

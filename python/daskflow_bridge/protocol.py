@@ -24,6 +24,7 @@ OP_WORKERS = "workers"
 OP_CLOSE = "close"
 OP_CALL = "call"  # getDaskClient(): run a Python callable by import path
 OP_COMPUTE = "compute"  # getDaskClient(): evaluate an expression building a Dask collection
+OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/shipping/)
 OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
 
 # ---- bridge -> flow process

@@ -62,6 +62,7 @@ class Sidecar:
         self.wfd = req_w
         self.reader = FrameReader(rep_r)
         self.ready = False
+        self.node_version: str | None = None  # from its `ready`
         self.returncode: int | None = None
         self._lock = threading.Lock()
 
@@ -74,6 +75,7 @@ class Sidecar:
             raise SidecarError(f"Node sidecar pid {self.pid} did not send 'ready' within {timeout:g} s")
         if msg.get("op") != OP_READY:
             raise ProtocolError(f"Node sidecar pid {self.pid} sent {msg.get('op')!r} before 'ready'")
+        self.node_version = msg.get("node")
         self.ready = True
 
     def send(self, msg: dict[str, Any]) -> None:

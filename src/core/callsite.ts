@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, isAbsolute } from "node:path";
+import { toFlowUrl } from "../dask/shipping/module-map.ts";
 
 export interface DefinitionSite {
   /** file:// URL of the defining module, when it is a file. */
@@ -46,7 +47,8 @@ export function definitionSite(factory: "task" | "flow"): DefinitionSite {
     if (!raw || raw.startsWith("node:")) continue;
     const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
     if (!isAbsolute(file) || dirname(file) === OWN_DIR) continue;
-    const site: DefinitionSite = { moduleUrl: pathToFileURL(file).href };
+    // A shipped copy names its module by the flow process's URL, so ids are the same on both sides.
+    const site: DefinitionSite = { moduleUrl: toFlowUrl(pathToFileURL(file).href) };
     const match = FRAME.exec(text[i]?.trim() ?? "");
     if (match) {
       const source = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;

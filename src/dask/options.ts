@@ -53,6 +53,13 @@ export interface DaskTaskRunnerOptions {
   python?: string;
   /** TLS for a `tls://` scheduler, or for the cluster the runner creates (a LocalCluster then listens on TLS only). */
   security?: DaskSecurity;
+  /**
+   * Default true: the runner ships the flow's code (task modules, what they import, npm packages, daskflow) to the
+   * workers, which then need only `pip install daskflow-bridge[node]`. `false`: workers have the code at the same path.
+   */
+  shipCode?: boolean;
+  /** Environment variables set in the workers' Node sidecars (the flow process's own are not shipped). */
+  env?: Record<string, string>;
 }
 
 const isObject = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : `must be an object of keyword arguments, got ${typeof v}`);
@@ -106,6 +113,16 @@ export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRun
     performanceReportPath: isString,
     python: isString,
     security: isSecurity,
+    shipCode: (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${JSON.stringify(v)}`),
+    env: (v) => {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) return `must be an object of environment variables (names to strings), got ${JSON.stringify(v)}`;
+      for (const [name, value] of Object.entries(v)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `has the name ${JSON.stringify(name)}, which is not an environment variable name (letters, digits and _, not starting with a digit)`;
+        if (name.startsWith("DASKFLOW_")) return `must not set ${name}: DASKFLOW_ variables are daskflow's own (set DASKFLOW_LOGGING_LEVEL in this process instead)`;
+        if (typeof value !== "string") return `must map names to strings; ${name} is ${typeof value}. Convert it, e.g. String(value)`;
+      }
+      return undefined;
+    },
   });
   if (options.security && options.address !== undefined && !options.address.startsWith("tls://")) {
     throw new InvalidOptionError(

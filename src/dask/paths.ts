@@ -2,7 +2,7 @@
  * Where things are: the daskflow package root (for the bridge's Python sources), the Python interpreter that has
  * `distributed`, and the sidecar entry that Dask workers start.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -60,19 +60,38 @@ export interface SidecarCommand {
   env: Record<string, string>;
 }
 
+/** The sidecar command for shipped code: Node's own flags only, no loaders (shipped code is JavaScript). */
+export interface ShippedSidecarCommand {
+  node: string;
+  /** Flags; the worker appends the shipped `entry`. */
+  argv: string[];
+  /** The file the sidecars run (daskflow's sidecar entry in this process), to be shipped. */
+  entry: string;
+  /** Loader flags left out: a loader the flow was started with is not shipped. */
+  dropped: string[];
+}
+
 /**
  * The Node command a worker runs for a sidecar: this Node, with this process's loaders (tsx and the like).
  *
  * Built daskflow runs natively in the sidecar; tsx, which costs a sidecar ~0.5 s of CPU to start, is imported only
  * when the first task module is (SIDECAR_ENV.loaders). From TypeScript sources, daskflow itself needs tsx at once.
  */
-export function sidecarCommand(): SidecarCommand {
+export function sidecarCommand(): SidecarCommand;
+export function sidecarCommand(shipped: true): ShippedSidecarCommand;
+export function sidecarCommand(shipped = false): SidecarCommand | ShippedSidecarCommand {
   const keep: string[] = [];
+  const dropped: string[] = [];
   // In a sidecar (a task's nested runner), the loaders it deferred itself are passed on the same way.
   const deferred = sidecarEnvList(SIDECAR_ENV.loaders);
   const args = process.execArgv;
   const loader = (flag: string, spec: string) => {
     if (isTsxPreflight(spec)) return;
+    if (shipped) {
+      if (flag === "--conditions") keep.push(`${flag}=${spec}`);
+      else if (!isTsxLoader(spec)) dropped.push(`${flag}=${spec}`);
+      return;
+    }
     const url = !fromSource && flag === "--import" && isTsxLoader(spec) ? toImportUrl(spec) : undefined;
     if (url === undefined) keep.push(`${flag}=${spec}`); // not deferred: started with, as in the flow process
     else if (!deferred.includes(url)) deferred.push(url);
@@ -86,6 +105,7 @@ export function sidecarCommand(): SidecarCommand {
       loader(arg === "-r" ? "--require" : arg === "-C" ? "--conditions" : arg, args[++i]!);
     } else if (/^--(max-old-space-size|enable-source-maps|no-warnings|stack-trace-limit)/.test(arg)) keep.push(arg);
   }
+  if (shipped) return { node: process.execPath, argv: keep, entry: realpathSync(sidecarEntry()), dropped };
   // Loaded from TypeScript sources: the sidecar needs a TS loader too (resolved here, not from the worker's cwd).
   if (fromSource && !keep.some((a) => a.includes("tsx"))) keep.push(`--import=${import.meta.resolve("tsx")}`);
   const env: Record<string, string> = deferred.length ? { [SIDECAR_ENV.loaders]: JSON.stringify(deferred) } : {};

@@ -34,10 +34,33 @@ export interface SubmitTask {
 }
 
 export interface SidecarSpec {
+  /** The flow process's Node (`process.execPath`); a worker without that file uses another (node.py). */
   node: string;
+  /** The flow process's Node version (`process.version`): a sidecar on another major is warned about. */
+  node_version?: string;
   argv: string[];
+  /** The flow's working directory: the sidecars' too where it exists (it must, without shipped code). */
   cwd: string;
   env: Record<string, string>;
+  /** The run's event topic, for the plugin's own warnings. */
+  topic?: string;
+  /** Shipped code (src/dask/shipping/): the sidecars run `entry` from the run's code folder. */
+  code?: ShippedCode;
+}
+
+export interface ShippedPack {
+  hash: string;
+  /** Deflated MessagePack body (src/dask/shipping/pack.ts). */
+  data: Uint8Array;
+}
+
+export interface ShippedCode {
+  /** Names the run's code folder on each host (shared by the run's workers there; nested runs reuse it). */
+  run: string;
+  /** The sidecar entry's path inside that folder. */
+  entry: string;
+  /** Packs laid into the folder before the sidecars start (later ones come with `ship`). */
+  packs: ShippedPack[];
 }
 
 /** TLS credentials for distributed.security.Security (python/daskflow_bridge/security.py). */
@@ -90,6 +113,8 @@ export type BridgeRequest =
   | { op: "compute"; id: number; expression: string }
   /** A collection plan (src/dask/collections/collection.ts): `action` (compute, persist, ...) by the builder of `kind`. */
   | { op: "collection"; id: number; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
+  /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
+  | { op: "ship"; id: number; run: string; pack: ShippedPack }
   | { op: "close"; id: number };
 
 /** A worker event on the run's topic. */
@@ -123,6 +148,13 @@ export type WorkerEvent =
       message: string;
       timestamp: number;
       worker?: string;
+    }
+  | {
+      /** A worker's own message (its Node is another major version, ...), not a task's. */
+      kind: "worker-log";
+      level: string;
+      message: string;
+      worker?: string;
     };
 
 /** bridge → flow process */
@@ -150,7 +182,7 @@ export type SidecarRequest =
 
 /** sidecar → worker */
 export type SidecarMessage =
-  | { op: "ready"; pid: number }
+  | { op: "ready"; pid: number; node: string }
   | { op: "event"; data: WorkerEvent }
   /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
   | { op: "secede" }
@@ -193,6 +225,9 @@ export const SIDECAR_ENV = {
   /** The flow's TS loaders (tsx): imported just before the first user module, not at start. */
   loaders: "DASKFLOW_LOADERS",
 } as const;
+
+/** "0" in sidecars of a runner with shipCode: false, so the runners of tasks there do not ship either. */
+export const SHIP_CODE_ENV = "DASKFLOW_SHIP_CODE";
 
 export function sidecarEnvList(name: (typeof SIDECAR_ENV)[keyof typeof SIDECAR_ENV]): string[] {
   return JSON.parse(process.env[name] ?? "[]") as string[];

@@ -23,7 +23,8 @@ import {
   validateDaskOptions,
 } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
-import { SIDECAR_ENV, type BridgeMessage, type StartReply, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
+import { ShippingSession } from "./shipping/session.ts";
+import { SIDECAR_ENV, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
 interface Run {
@@ -74,9 +75,18 @@ export class DaskTaskRunner implements TaskRunner {
   /** Modules of the tasks submitted before the cluster starts: sidecars import them as they start. */
   #preload = new Set<string>();
   readonly #id = randomUUID().slice(0, 8);
+  /** The module of each batched task, to ship it before the task is sent. */
+  #moduleOf = new WeakMap<SubmitTask, string>();
+  readonly #shipping: ShippingSession;
 
   constructor(options: DaskTaskRunnerOptions = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
+    this.#shipping = new ShippingSession(this.options, `run-${this.#id}`, (level, message) => this.#log(level, message));
+  }
+
+  /** What was shipped to the workers so far (sizes and times; for the benchmarks). */
+  get shipments(): ShippingSession["shipments"] {
+    return this.#shipping.shipments;
   }
 
   /** Set when the bridge or cluster failed: the flow run ends CRASHED. */
@@ -139,6 +149,7 @@ export class DaskTaskRunner implements TaskRunner {
     this.#scope ??= currentScope() ?? rootScope();
     const moduleUrl = submissions[0]!.task.moduleUrl;
     if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
+    if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
     const daskTask: DaskTask = { key: task.key, runs: [], batch, upstreams };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
@@ -168,8 +179,14 @@ export class DaskTaskRunner implements TaskRunner {
   async #flush(): Promise<void> {
     try {
       await this.#ensureStarted();
-    } catch {
-      // #ensureStarted marked every run CRASHED with the reason
+      // Tasks of modules not shipped yet wait for their code to reach the workers.
+      await this.#shipping.deliver(
+        this.#batch.map((t) => this.#moduleOf.get(t)),
+        (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}),
+      );
+    } catch (error) {
+      // #ensureStarted marked every run CRASHED with the reason; a shipment that failed does so here
+      this.#fail(error as Error);
     } finally {
       this.#flushing = false;
     }
@@ -179,8 +196,19 @@ export class DaskTaskRunner implements TaskRunner {
 
   /** Hands what is batched to the bridge (dropped if it never started or crashed: those runs are CRASHED already). */
   #sendBatch(): void {
-    const tasks = this.#batch;
-    this.#batch = [];
+    if (this.#crash) {
+      this.#batch = []; // those runs are CRASHED already
+      return;
+    }
+    // Up to the first task whose code is not on the workers yet (later ones may depend on it): the next flush
+    // ships it and sends the rest.
+    const ready = this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)));
+    const tasks = ready === -1 ? this.#batch : this.#batch.slice(0, ready);
+    this.#batch = ready === -1 ? [] : this.#batch.slice(ready);
+    if (this.#batch.length && !this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => void this.#flush());
+    }
     if (tasks.length && this.#bridge && !this.#crash) this.#bridge.send({ op: "submit", tasks });
   }
 
@@ -205,13 +233,18 @@ export class DaskTaskRunner implements TaskRunner {
       output: (line, stream) => this.#onOutput(line, stream),
     });
     this.#bridge = bridge;
-    const { node, argv, env } = sidecarCommand();
+    const topic = `daskflow-run-${this.#id}`;
+    const sidecar: SidecarSpec = { ...sidecarCommand(), cwd: process.cwd(), node_version: process.version, topic };
+    const env = sidecar.env;
     if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
     if (this.#preload.size) env[SIDECAR_ENV.preload] = JSON.stringify([...this.#preload]);
+    // Built while the bridge's Python starts: the first shipment goes with the start request.
+    await this.#shipping.prepare(sidecar, this.#preload);
+    if (sidecar.code) delete env[SIDECAR_ENV.loaders];
     const request: StartRequest = {
-      topic: `daskflow-run-${this.#id}`,
+      topic,
       plugin_name: `daskflow-sidecars-${this.#id}`,
-      sidecar: { node, argv, cwd: process.cwd(), env },
+      sidecar,
       cluster_kwargs: {},
       client_kwargs: toSnakeCase(this.options.clientKwargs),
     };
@@ -265,6 +298,10 @@ export class DaskTaskRunner implements TaskRunner {
   }
 
   #onEvent(event: WorkerEvent): void {
+    if (event.kind === "worker-log") {
+      const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "warning";
+      return this.#log(level, event.worker ? `Worker ${event.worker}: ${event.message}` : event.message);
+    }
     if (event.kind === "batch-states") {
       const task = this.#tasks.get(event.key);
       if (!task) return;

@@ -7,6 +7,7 @@ import { DaskflowError } from "../core/errors.ts";
 import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
 import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
+import { toShippedUrl } from "../dask/shipping/module-map.ts";
 
 const IMPORT_TIMEOUT_MS = 60_000;
 const imports = new Map<string, Promise<unknown>>();
@@ -20,10 +21,11 @@ function userLoaders(): Promise<void> {
   return loaders;
 }
 
+/** `url` is the module's URL in the flow process; with shipped code the worker imports the shipped copy. */
 function importOnce(url: string): Promise<unknown> {
   let importing = imports.get(url);
   if (!importing) {
-    importing = userLoaders().then(() => import(url));
+    importing = userLoaders().then(() => import(toShippedUrl(url)));
     imports.set(url, importing);
   }
   return importing;

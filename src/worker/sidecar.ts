@@ -38,5 +38,5 @@ async function dispatch(request: SidecarRequest): Promise<void> {
   }
 }
 
-channel.send({ op: "ready", pid: process.pid });
+channel.send({ op: "ready", pid: process.pid, node: process.version });
 preload(sidecarEnvList(SIDECAR_ENV.preload));
