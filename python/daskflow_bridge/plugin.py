@@ -212,18 +212,12 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         return spec
 
     def setup(self, worker) -> None:
-<<<<<<< HEAD
-        cwd = self.sidecar.get("cwd")
-        if cwd and not os.path.isdir(cwd):
-            raise SidecarError(f"sidecar cwd {cwd!r} does not exist on worker {worker.address}")
-        from .security import sidecar_env
-
-        # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
-        spec = {**self.sidecar, "env": {**sidecar_env(getattr(worker, "security", None)), **(self.sidecar.get("env") or {})}}
-        pool = SidecarPool(spec, worker.state.nthreads)
-=======
         try:
             spec = self._resolve(worker)
+            from .security import sidecar_env
+
+            # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
+            spec["env"] = {**sidecar_env(getattr(worker, "security", None)), **spec["env"]}
         except Exception as exc:
             self.setup_error = f"{type(exc).__name__}: {exc}"
             self._tell_flow(worker, "error", f"daskflow's worker plugin failed: {exc}")
@@ -237,7 +231,6 @@ class DaskflowWorkerPlugin(WorkerPlugin):
                 self._tell_flow(worker, "warning", warning)
 
         pool.on_first_ready = check_version
->>>>>>> ship
         try:
             pool.start()
         except BaseException:
