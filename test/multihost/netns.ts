@@ -156,6 +156,7 @@ export class Network {
   readonly hosts: Host[] = [];
   readonly #bridge: string;
   readonly #processes = new Set<ChildProcess>();
+  readonly #onHost = new WeakSet<ChildProcess>();
   #destroyed = false;
 
   private constructor() {
@@ -217,6 +218,7 @@ export class Network {
       ["netns", "exec", host.ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", `${mounts} && cd / && exec "$@"`, "sh", command, ...args],
       { cwd: "/", env, stdio: ["ignore", "pipe", "pipe"] },
     );
+    this.#onHost.add(child);
     this.track(child);
     return child;
   }
@@ -238,22 +240,27 @@ export class Network {
     return ip("-n", host.ns, "route", "show");
   }
 
-  /** Ends the processes gracefully (SIGTERM, then SIGKILL after `graceMs`), then destroys the network. */
+  /** Ends the hosts' processes, then the flow side's (SIGTERM, SIGKILL after `graceMs`), then destroys the network. */
   async close(graceMs = 10_000): Promise<void> {
-    const running = [...this.#processes].filter((c) => c.exitCode === null && c.signalCode === null);
-    await Promise.all(
-      running.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill("SIGTERM");
-          }),
-      ),
-    );
+    const stop = (children: ChildProcess[]) =>
+      Promise.all(
+        children
+          .filter((c) => c.exitCode === null && c.signalCode === null)
+          .map(
+            (child) =>
+              new Promise<void>((resolve) => {
+                const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+                child.once("exit", () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                child.kill("SIGTERM");
+              }),
+          ),
+      );
+    // Workers first: a worker whose scheduler is gone waits for it before it exits.
+    await stop([...this.#processes].filter((c) => this.#onHost.has(c)));
+    await stop([...this.#processes]);
     this.destroy();
   }
 
