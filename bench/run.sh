@@ -2,7 +2,7 @@
 # The benchmarks (`npm run bench` runs scripts/setup.sh, then this). Figures and how to read them: bench/README.md.
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
-#   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000
+#   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000 | multihost (root: network namespaces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,8 +26,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -41,7 +41,8 @@ if [ "$what" = prefect ]; then
   bash bench/setup-prefect.sh
   npx tsx bench/prefect-compare.ts
 fi
-# Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`.
-if [ "$what" = batch ] || [ "$what" = shared-scheduler ]; then
+# Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`,
+# `bash bench/run.sh multihost` (two network-namespace hosts; needs root).
+if [ "$what" = batch ] || [ "$what" = shared-scheduler ] || [ "$what" = multihost ]; then
   npx tsx "bench/$what.ts" "$@"
 fi
