@@ -95,6 +95,12 @@ test("tasks that import a local module and an npm package run on both hosts, whi
   console.log(`# placement: ${results.map((p) => `${p.i}@${p.worker}`).join(" ")}; hosts' Node: ${[...new Set(results.map((p) => p.node))].join(", ")}`);
 });
 
+test("a task on a host submits tasks of its own: they run on the hosts too", { skip }, async () => {
+  const result = await runFlow<{ parent: string; children: Placed[] }>("nested");
+  assert.ok(cluster.workers.some((w) => w.address === result.parent), result.parent);
+  result.children.forEach((p, i) => checkPlaced(p, i));
+});
+
 test("a worker started on a new host while the flow runs receives the code and runs tasks", { skip }, async () => {
   let started: string | undefined;
   const result = await runFlow<{ before: Placed[]; joined: string; after: Placed[] }>("join", async (phase) => {

@@ -230,6 +230,11 @@ export class Network {
     return child;
   }
 
+  /** Pids of the processes this network tracks (flow side and hosts) that are still running. */
+  pids(): number[] {
+    return [...this.#processes].filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid!);
+  }
+
   /** Cuts `host` off: its veth end on the flow side goes down (the host's processes keep running). */
   linkDown(host: Host): void {
     ip("link", "set", host.link, "down");

@@ -6,7 +6,7 @@
 import { asCompleted, flow } from "../../../src/index.ts";
 import { DaskTaskRunner, annotate, getDaskClient } from "../../../src/dask/index.ts";
 import { REPO } from "../../dask/fixtures.ts";
-import { place } from "../tasks/hosts.ts";
+import { place, spread } from "../tasks/hosts.ts";
 
 const [scenario, address] = process.argv.slice(2) as [string, string];
 const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -15,6 +15,9 @@ const runner = new DaskTaskRunner({ address, clientKwargs: { timeout: 30 } });
 const scenarios: Record<string, () => Promise<unknown>> = {
   /** Tasks across the hosts. */
   spread: async () => Promise.all(place.map(Array.from({ length: 12 }, (_, i) => i), REPO, 0).map((f) => f.result())),
+
+  /** A task on a host submits tasks of its own. */
+  nested: async () => spread.submit(3, REPO).result(),
 
   /** A worker that joins mid-run gets the code: once the test started it, tasks go to it by name. */
   join: async () => {

@@ -30,3 +30,9 @@ export const place = task({ name: "place" }, async (i: number, repository: strin
     node: process.execPath,
   };
 });
+
+/** A task that submits tasks from its host: they go to the same scheduler, from the host's own bridge. */
+export const spread = task({ name: "spread" }, async (n: number, repository: string) => {
+  const children = await Promise.all(place.map(Array.from({ length: n }, (_, i) => i), repository, 0).map((f) => f.result()));
+  return { parent: getRunContext().worker?.address ?? "not on a Dask worker", children };
+});
