@@ -26,8 +26,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | multihost) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, multihost)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -43,6 +43,11 @@ if [ "$what" = prefect ]; then
 fi
 # Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`,
 # `bash bench/run.sh multihost` (two network-namespace hosts; needs root).
+# Code shipping (issue 9): start-up with shipping on vs raw, and what a shipment costs; bundlers compared (installs
+# the compared tools into the ignored .cache/bench-bundlers on first use).
+if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = shipping-bundlers ]; then
+  npx tsx "bench/$what.ts" "$@"
+fi
 if [ "$what" = batch ] || [ "$what" = shared-scheduler ] || [ "$what" = multihost ]; then
   npx tsx "bench/$what.ts" "$@"
 fi

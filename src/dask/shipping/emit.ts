@@ -1,14 +1,14 @@
 /**
- * Project files as the worker imports them: TypeScript (and JSX) compiled by esbuild one file at a time — every
- * import left as an import, so one output module per source module and a module shared by several tasks stays one
- * module — with imports of project files rewritten to the compiled names (module-map.ts). JavaScript files whose
+ * Project files as the worker imports them: TypeScript (and JSX) compiled by esbuild one file at a time (no bundling:
+ * every import stays an import, so one output module per source module and a module shared by several tasks stays
+ * one module), with imports of project files pointed at their shipped names (module-map.ts). JavaScript files whose
  * imports need no rewriting are shipped as they are.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import type { Format, Plugin } from "esbuild";
+import type { Format } from "esbuild";
 import { isCompiled, shippedPath } from "./module-map.ts";
-import { type Edge, esbuild } from "./trace.ts";
+import { type Edge, esbuild, tsconfig } from "./trace.ts";
 
 export interface EmittedFile {
   /** The source file (absolute). */
@@ -61,6 +61,25 @@ export function needsEmit(file: string, edges: ReadonlyMap<string, Edge> | undef
   return false;
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Imports of project files pointed at their shipped names. esbuild prints every import specifier as a double-quoted
+ * string right after `from`, `import` or `import(`/`require(`, so the specifiers as written (from the trace) are
+ * found in those places only.
+ */
+function rewriteImports(code: string, source: string, edges: ReadonlyMap<string, Edge> | undefined): string {
+  for (const [spec, edge] of edges ?? []) {
+    if (edge.inPackage) continue;
+    const target = specifierBetween(source, edge.path);
+    if (target === spec) continue;
+    const quoted = escape(JSON.stringify(spec));
+    code = code.replace(new RegExp(`(\\bfrom\\s*|\\bimport\\s*|\\b(?:import|require)\\s*\\(\\s*)${quoted}`, "g"), (_m, before: string) => `${before}${JSON.stringify(target)}`);
+  }
+  return code;
+}
+
+/** Compiles (esbuild, one output per file, imports left as imports) and points project imports at shipped names. */
 export async function emit(files: readonly string[], edges: ReadonlyMap<string, ReadonlyMap<string, Edge>>): Promise<EmittedFile[]> {
   const { build } = await esbuild();
   const byFormat = new Map<Format, string[]>();
@@ -68,38 +87,27 @@ export async function emit(files: readonly string[], edges: ReadonlyMap<string, 
     const format = formatOf(file);
     byFormat.set(format, [...(byFormat.get(format) ?? []), file]);
   }
-  const rewrite: Plugin = {
-    name: "daskflow-rewrite",
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === "entry-point") return undefined;
-        const edge = edges.get(args.importer)?.get(args.path);
-        if (!edge || edge.inPackage) return { path: args.path, external: true };
-        return { path: specifierBetween(args.importer, edge.path), external: true };
-      });
-    },
-  };
   const out: EmittedFile[] = [];
   for (const [format, group] of byFormat) {
     const result = await build({
       entryPoints: group.map((file) => ({ in: file, out: shippedPath(file).replace(/\.[cm]?js$/, "") })),
       outdir: "/",
-      bundle: true,
+      bundle: false,
       write: false,
       metafile: true,
       platform: "node",
       format,
       target: "node20",
       logLevel: "silent",
-      plugins: [rewrite],
-      ...(process.env.TSX_TSCONFIG_PATH ? { tsconfig: process.env.TSX_TSCONFIG_PATH } : {}),
+      ...tsconfig(),
     });
     const outputs = result.metafile.outputs;
     for (const file of result.outputFiles) {
       const entry = outputs[relative(process.cwd(), file.path)]?.entryPoint;
       if (!entry) continue;
       const source = resolve(process.cwd(), entry);
-      out.push({ source, path: shippedPath(source), data: file.contents });
+      const code = rewriteImports(file.text, source, edges.get(source));
+      out.push({ source, path: shippedPath(source), data: Buffer.from(code) });
     }
   }
   return out;

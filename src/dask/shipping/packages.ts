@@ -6,6 +6,7 @@
  * the same as in the flow process. A package directory reached through a symlink (pnpm, workspaces) keeps its link.
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { ShippingError } from "./errors.ts";
 
@@ -41,6 +42,26 @@ function lookup(name: string, fromDir: string): string | undefined {
   for (let dir = fromDir; ; dir = dirname(dir)) {
     const candidate = join(dir, "node_modules", name);
     if (existsSync(join(candidate, "package.json")) || existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * A package importing itself by name (`import "daskflow"` inside daskflow's own folder), which Node resolves through
+ * the nearest package.json's `exports`: the file it resolves to, or undefined for any other import.
+ */
+export function selfReference(importer: string, specifier: string): string | undefined {
+  const name = packageName(specifier);
+  for (let dir = dirname(importer); ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name !== name) return undefined;
+        return createRequire(manifest).resolve(specifier);
+      } catch {
+        return undefined;
+      }
+    }
     if (dirname(dir) === dir) return undefined;
   }
 }

@@ -13,7 +13,7 @@ import { emit, needsEmit, nearestPackageJson } from "./emit.ts";
 import { scanHazards } from "./hazards.ts";
 import { looksCompiled, shippedPath } from "./module-map.ts";
 import { type Pack, type PackEntry, makePack } from "./pack.ts";
-import { type PackageSet, collectPackageOf, collectPackages } from "./packages.ts";
+import { type PackageSet, collectPackageOf, collectPackages, selfReference } from "./packages.ts";
 import { NODE_MODULES, traceImports } from "./trace.ts";
 
 export const WARN_BYTES = 10 * 1024 * 1024;
@@ -74,7 +74,14 @@ export class CodeShipper {
 
     const warnings: string[] = [];
     if (local.length) {
-      const trace = await traceImports(local, this.ownRoot);
+      let trace = await traceImports(local, this.ownRoot);
+      // A package's own files imported by its name (daskflow's examples import "daskflow"): traced as project files.
+      for (;;) {
+        const selfFiles = trace.packageImports.map(([importer, spec]) => selfReference(importer, spec)).filter((f): f is string => f !== undefined && !trace.files.has(f));
+        if (selfFiles.length === 0) break;
+        local.push(...new Set(selfFiles));
+        trace = await traceImports(local, this.ownRoot);
+      }
       const fresh = [...trace.files].filter((file) => !this.#files.has(shippedPath(file)));
       for (const file of fresh) {
         if (looksCompiled(file)) throw new ShippingError(`Cannot ship ${file}: its name ends like a compiled TypeScript file's (x.ts.js), which the shipped copy of x.ts would be. Rename it.`);

@@ -6,7 +6,6 @@
  */
 import { isBuiltin } from "node:module";
 import { resolve } from "node:path";
-import type { Plugin } from "esbuild";
 import { ShippingError } from "./errors.ts";
 
 export interface Edge {
@@ -25,11 +24,10 @@ export interface Trace {
   packageImports: Array<[string, string]>;
 }
 
-const RESOLVING = Symbol("daskflow-resolving");
 export const NODE_MODULES = /[/\\]node_modules[/\\]/;
 
 /** A tsconfig the flow process's tsx uses (TSX_TSCONFIG_PATH), so paths aliases resolve here the same way. */
-function tsconfig(): { tsconfig?: string } {
+export function tsconfig(): { tsconfig?: string } {
   const path = process.env.TSX_TSCONFIG_PATH;
   return path ? { tsconfig: path } : {};
 }
@@ -38,65 +36,56 @@ function tsconfig(): { tsconfig?: string } {
 export const esbuild = () => import("esbuild");
 
 /**
- * `flowOnly`: a folder whose imports of esbuild are not followed (daskflow's own: it builds in the flow process
- * only, and esbuild is the largest part of its dependencies).
+ * One esbuild pass with packages external: its metafile lists every project file reached and, for each, its imports
+ * as written and what they resolved to (no plugin: a plugin's callbacks cost a round trip to this process per import).
+ * `flowOnly`: a folder whose imports of esbuild are not followed (daskflow's own: it builds in the flow process only,
+ * and esbuild is the largest part of its dependencies).
  */
 export async function traceImports(entries: readonly string[], flowOnly?: string): Promise<Trace> {
   const { build } = await esbuild();
   const trace: Trace = { files: new Set(), edges: new Map(), packageImports: [] };
-  const problems: string[] = [];
-  const tracer: Plugin = {
-    name: "daskflow-trace",
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, async (args) => {
-        if (args.pluginData === RESOLVING || args.kind === "entry-point") return undefined;
-        if (isBuiltin(args.path)) return { path: args.path, external: true };
-        if (flowOnly && args.path === "esbuild" && args.importer.startsWith(flowOnly + "/")) return { path: args.path, external: true };
-        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
-        if (found.errors.length || !found.path) {
-          problems.push(`'${args.path}' imported by ${args.importer}: ${found.errors[0]?.text ?? "not found"}`);
-          return { path: args.path, external: true };
-        }
-        if (found.external) return { path: args.path, external: true };
-        const inPackage = NODE_MODULES.test(found.path);
-        const edges = trace.edges.get(args.importer) ?? new Map<string, Edge>();
-        edges.set(args.path, { path: found.path, inPackage });
-        trace.edges.set(args.importer, edges);
-        if (inPackage) {
-          trace.packageImports.push([args.importer, args.path]);
-          return { path: args.path, external: true };
-        }
-        if (found.path.endsWith(".node")) {
-          throw new ShippingError(`${args.importer} imports the native addon ${found.path}, which cannot be shipped to Dask workers (it is built for one platform and Node version). Install it on the workers and run with shipCode: false, with the project at the same path there.`);
-        }
-        return { path: found.path };
-      });
-    },
-  };
-  const result = await build({
-    entryPoints: [...entries],
-    outdir: "/", // nothing is written
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    logLevel: "silent",
-    loader: { ".node": "empty" },
-    plugins: [tracer],
-    ...tsconfig(),
-  });
-  if (problems.length) {
-    throw new ShippingError(`Cannot ship the flow's code to the Dask workers: some imports do not resolve:\n  ${problems.join("\n  ")}`);
+  let result: Awaited<ReturnType<typeof build<{ metafile: true; write: false }>>>;
+  try {
+    result = await build({
+      entryPoints: [...entries],
+      outdir: "/", // nothing is written
+      bundle: true,
+      packages: "external",
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      logLevel: "silent",
+      loader: { ".node": "copy" },
+      ...tsconfig(),
+    });
+  } catch (error) {
+    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
+    const lines = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    throw new ShippingError(`Cannot ship the flow's code to the Dask workers: ${lines.length ? lines.join("; ") : (error as Error).message}`);
   }
-  for (const input of Object.keys(result.metafile.inputs)) {
+  const cwd = process.cwd();
+  for (const [input, info] of Object.entries(result.metafile.inputs)) {
     if (input.includes(":")) continue; // esbuild's own namespaces
-    trace.files.add(absolute(input));
+    const importer = resolve(cwd, input);
+    if (importer.endsWith(".node")) {
+      throw new ShippingError(`The native addon ${importer} is imported by the flow's code; it cannot be shipped to Dask workers (it is built for one platform and Node version). Install it on the workers and run with shipCode: false, with the project at the same path there.`);
+    }
+    trace.files.add(importer);
+    const edges = new Map<string, Edge>();
+    for (const imp of info.imports) {
+      if (imp.external) {
+        if (isBuiltin(imp.path) || imp.path.startsWith("node:")) continue;
+        if (flowOnly && imp.path === "esbuild" && importer.startsWith(flowOnly + "/")) continue;
+        if (/^(\.|\/|file:|data:|https?:)/.test(imp.path)) continue; // left external by esbuild (e.g. a dynamic path)
+        edges.set(imp.path, { path: imp.path, inPackage: true });
+        trace.packageImports.push([importer, imp.path]);
+      } else {
+        edges.set(imp.original ?? imp.path, { path: resolve(cwd, imp.path), inPackage: false });
+      }
+    }
+    trace.edges.set(importer, edges);
   }
   return trace;
-}
-
-function absolute(input: string): string {
-  return resolve(process.cwd(), input);
 }

@@ -1,0 +1,1 @@
+"""daskflow bridge: the Python half of daskflow."""

@@ -1,0 +1,4 @@
+from .bridge import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""``run_task``: the module-level function Dask runs for every daskflow task (docs/bridge-protocol.md §3)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from .plugin import SidecarPool, get_pool
+from .sidecar import Sidecar, SidecarError
+from .protocol import (
+    OP_CRASH_ENVELOPE,
+    OP_DONE,
+    OP_EVENT,
+    OP_RUN,
+    OP_SECEDE,
+    OP_TIMEOUT_ENVELOPE,
+    ChannelClosed,
+    ProtocolError,
+)
+
+_this_task = threading.local()  # per task thread: whether the running task has seceded (at most once)
+HARD_TIMEOUT_GRACE = 2.0  # seconds on top of meta.timeout_seconds before the sidecar is killed
+ENVELOPE_TIMEOUT = 30.0  # seconds a fresh sidecar gets to answer timeout-/crash-envelope
+
+
+class SidecarCrashed(RuntimeError):
+    """The sidecar died and no replacement could produce the CRASHED envelope."""
+
+
+class _Crashed(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TimedOut(Exception):
+    def __init__(self, attempt: int):
+        super().__init__(attempt)
+        self.attempt = attempt
+
+
+def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str, *dep_results: bytes) -> bytes:
+    """Run one daskflow task on a warm Node sidecar of this worker; return its result envelope (bytes)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    pool = get_pool(plugin_name)
+    context = {
+        "topic": topic,
+        "scheduler_address": worker.scheduler.address,
+        "worker_address": worker.address,
+    }
+    key = _current_key()
+    timeout = meta.get("timeout_seconds")
+    retries = int(meta.get("retries") or 0)
+
+    batcher = _batcher(worker, topic)
+    _this_task.seceded = False
+
+    def log_event(data: Any) -> None:
+        batcher.add(data)
+
+    sc = pool.borrow()
+    try:
+        attempt = 0
+        while True:
+            try:
+                return _run_once(sc, key, spec, args, dep_results, meta, context, attempt, timeout, log_event)
+            except _TimedOut as t:
+                sc = pool.replace(sc)
+                if t.attempt < retries:
+                    attempt = t.attempt + 1
+                    continue
+                return _ask_envelope(pool, sc, {"op": OP_TIMEOUT_ENVELOPE, "key": key, "meta": meta, "attempt": t.attempt}, log_event)
+            except _Crashed as c:
+                sc = pool.replace(sc)
+                return _ask_envelope(pool, sc, {"op": OP_CRASH_ENVELOPE, "key": key, "meta": meta, "reason": c.reason}, log_event)
+    except BaseException:
+        if sc is not None:
+            pool._discard(sc, kill=True)
+            sc = None
+        raise
+    finally:
+        if sc is not None:
+            pool.give_back(sc)
+
+
+EVENT_BATCH_INTERVAL = 0.02  # seconds; a worker sends at most one log_event per interval (per topic)
+BATCH_KIND = "batch"  # {kind: "batch", events: [...]} on the topic; the bridge unpacks it into single events
+
+_batchers: dict[tuple[int, str], "_EventBatcher"] = {}
+_batchers_lock = threading.Lock()
+
+
+class _EventBatcher:
+    """Coalesces a worker's events for one topic: at most one scheduler message per interval instead of one per
+    event (a per-task RUNNING event otherwise doubles the scheduler's message load for trivial tasks). An event
+    after a quiet interval goes at once; events that follow within the interval wait for its end, together.
+
+    Worker.log_event is thread-aware (from a task thread it does ``loop.add_callback(batched_send, ...)``);
+    we only ever call it from the worker's event loop, in ``_flush``.
+    """
+
+    def __init__(self, worker, topic: str):
+        self.worker = worker
+        self.topic = topic
+        self.lock = threading.Lock()
+        self.items: list[Any] = []
+        self.scheduled = False
+        self.last_flush = 0.0  # time.monotonic() of the last message sent
+
+    def add(self, data: Any) -> None:
+        with self.lock:
+            self.items.append(data)
+            if self.scheduled:
+                return
+            self.scheduled = True
+            delay = self.last_flush + EVENT_BATCH_INTERVAL - time.monotonic()
+        try:
+            self.worker.loop.add_callback(self._arm, delay)
+        except Exception:  # worker loop closed: drop the events rather than fail the task
+            with self.lock:
+                self.scheduled = False
+                self.items.clear()
+
+    def _arm(self, delay: float) -> None:
+        if delay <= 0:
+            self._flush()
+        else:
+            import asyncio
+
+            asyncio.get_running_loop().call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        with self.lock:
+            items, self.items = self.items, []
+            self.scheduled = False
+            self.last_flush = time.monotonic()
+        if not items:
+            return
+        try:
+            if len(items) == 1:
+                self.worker.log_event(self.topic, items[0])
+            else:
+                self.worker.log_event(self.topic, {"kind": BATCH_KIND, "events": items})
+        except Exception:
+            pass
+
+
+def _batcher(worker, topic: str) -> _EventBatcher:
+    k = (id(worker), topic)
+    b = _batchers.get(k)
+    if b is None or b.worker is not worker:
+        with _batchers_lock:
+            b = _batchers.get(k)
+            if b is None or b.worker is not worker:
+                b = _batchers[k] = _EventBatcher(worker, topic)
+    return b
+
+
+def forget_worker(worker) -> None:
+    """Drop the event batchers of ``worker`` (plugin teardown), flushing what they still hold."""
+    with _batchers_lock:
+        mine = [k for k, b in _batchers.items() if b.worker is worker]
+        batchers = [_batchers.pop(k) for k in mine]
+    for b in batchers:
+        b._flush()
+
+
+def _current_key() -> Any:
+    from distributed.worker import thread_state
+
+    return getattr(thread_state, "key", None)
+
+
+def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeout, log_event) -> bytes:
+    """One `run` exchange. The hard deadline is (re)armed when the run is sent and at every RUNNING state event
+    (an in-sidecar attempt starts), and suspended by any other state event (e.g. waiting for a retry delay)."""
+    try:
+        sc.send({
+            "op": OP_RUN, "key": key, "spec": spec, "args": args, "deps": list(deps),
+            "meta": meta, "context": context, "attempt": attempt,
+        })
+    except OSError:
+        raise _Crashed(_wait_reason(sc)) from None
+    limit = None if timeout is None else float(timeout) + HARD_TIMEOUT_GRACE
+    deadline = None if limit is None else time.monotonic() + limit
+    current_attempt = attempt
+    running_seen = 0
+    while True:
+        try:
+            msg = sc.read(deadline)
+        except ChannelClosed:
+            raise _Crashed(_wait_reason(sc)) from None
+        if msg is None:
+            raise _TimedOut(current_attempt)
+        op = msg.get("op")
+        if op == OP_EVENT:
+            data = msg.get("data")
+            log_event(data)
+            if limit is not None and isinstance(data, dict) and data.get("kind") == "state":
+                st = (data.get("state") or {}).get("type")
+                if st == "RUNNING":
+                    if isinstance(data.get("attempt"), int):  # the sidecar's run count (1-based)
+                        current_attempt = data["attempt"] - 1
+                    elif running_seen:
+                        current_attempt += 1
+                    running_seen += 1
+                    deadline = time.monotonic() + limit
+                else:
+                    deadline = None
+        elif op == OP_SECEDE:
+            # Like Dask's worker_client(): a task waiting on tasks it submitted must not hold its thread slot, or a
+            # small cluster deadlocks. Once per task; the thread ends when the task does.
+            if not getattr(_this_task, "seceded", False):
+                from distributed import secede
+
+                secede()
+                _this_task.seceded = True
+        elif op == OP_DONE:
+            env = msg.get("envelope")
+            if not isinstance(env, (bytes, bytearray)):
+                raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
+            if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
+                log_event(msg["event"])
+            return bytes(env)
+        else:
+            raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
+
+
+def _wait_reason(sc: Sidecar) -> str:
+    sc.wait(1.0)  # EOF usually precedes the exit status by a moment
+    return sc.exit_reason()
+
+
+def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict, log_event=None) -> bytes:
+    """Ask a fresh sidecar to build the TIMEOUT/CRASHED envelope (only it knows the envelope format)."""
+    what = request["op"]
+    try:
+        sc.send(request)
+        deadline = time.monotonic() + ENVELOPE_TIMEOUT
+        while True:
+            msg = sc.read(deadline)
+            if msg is None:
+                raise SidecarError(f"Node sidecar did not answer {what!r} within {ENVELOPE_TIMEOUT:g} s")
+            if msg.get("op") == OP_DONE and isinstance(msg.get("envelope"), (bytes, bytearray)):
+                if log_event is not None and msg.get("event") is not None:
+                    log_event(msg["event"])
+                return bytes(msg["envelope"])
+            if msg.get("op") == OP_EVENT:
+                continue
+            raise ProtocolError(f"unexpected message {msg.get('op')!r} in answer to {what!r}")
+    except (ChannelClosed, OSError, SidecarError, ProtocolError) as exc:
+        reason = request.get("reason") or "hard timeout"
+        raise SidecarCrashed(f"{reason}; and the replacement sidecar failed while building the envelope: {exc}") from exc
