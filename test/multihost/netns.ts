@@ -205,13 +205,14 @@ export class Network {
 
   /**
    * Starts `command` on `host`: in its network namespace, in a mount namespace of its own with empty tmpfs over
-   * the hidden folders and /tmp, with working directory /, and only the environment given (plus PATH, HOME, LANG
-   * and the test's process mark).
+   * the hidden folders and /tmp, with working directory /, and only the environment given (plus PATH, LANG, the
+   * test's process mark, and HOME=/tmp so that nothing under ~ is shared between hosts).
    */
   spawn(host: Host, command: string, args: string[], options: HostSpawnOptions = {}): ChildProcess {
     const hide = options.hide ?? [REPO, ...(mainCheckout() ? [mainCheckout()!] : [])];
     const mounts = [...hide, "/tmp"].map((dir) => `mount -t tmpfs -o size=1g tmpfs '${dir.replaceAll("'", "'\\''")}'`).join(" && ");
-    const env: Record<string, string> = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/root", LANG: "C.UTF-8", TMPDIR: "/tmp", ...options.env };
+    // HOME in the host's private /tmp: caches under ~ (shipped code, pip, npm) are per host, as on separate machines.
+    const env: Record<string, string> = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8", TMPDIR: "/tmp", ...options.env };
     if (process.env.DASKFLOW_TEST_MARK) env.DASKFLOW_TEST_MARK = process.env.DASKFLOW_TEST_MARK;
     const child = spawn(
       "ip",
