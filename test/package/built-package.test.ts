@@ -25,7 +25,10 @@ test("the built package under tsx, as a user runs it: TS tasks (also submitted b
   assert.equal(out.flowProcessDaskflow, dist, "the flow process uses the built package");
   assert.deepEqual(out.squares, [1, 4, 9]);
   assert.equal(out.nested, 30, "a task's own submits (nested runner, its own sidecars) run TypeScript tasks too");
-  assert.equal(out.worker.module, pathToFileURL(join(HERE, "user-tasks.ts")).href, "the task's own module ran on the worker");
-  assert.equal(out.worker.daskflow, dist, "the sidecar uses the same built package");
+  // The runner ships the code (docs/code-shipping.md): the worker runs the shipped copy of the same files.
+  const view = /^file:\/\/.*\/views\/run-[^/]+/.exec(out.worker.module)?.[0];
+  assert.ok(view, `the task ran from the shipped code folder (${out.worker.module})`);
+  assert.equal(out.worker.module, view + pathToFileURL(join(HERE, "user-tasks.ts.js")).href.slice("file://".length), "the task's own module ran on the worker");
+  assert.equal(out.worker.daskflow, view + dist.slice("file://".length), "the sidecar uses the same built package");
   assert.ok(!out.worker.execArgv.some((a) => a.includes("tsx")), `the sidecar starts without tsx (${out.worker.execArgv.join(" ")})`);
 });

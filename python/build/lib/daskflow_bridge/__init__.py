@@ -1,1 +1,0 @@
-"""daskflow bridge: the Python half of daskflow."""

@@ -1,4 +1,0 @@
-from .bridge import main
-
-if __name__ == "__main__":
-    main()
