@@ -10,6 +10,8 @@ VENV="$ROOT/.venv"
 STAMP="$VENV/.daskflow-stamp"
 INPUTS=("$ROOT/python/requirements.lock" "$ROOT/python/pyproject.toml")
 BASE="${DASKFLOW_PYTHON:-python3}"
+# pip's downloads in the repo's ignored .cache/pip, shared with test/package/install.test.ts (a clone downloads once).
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$ROOT/.cache/pip}"
 BASE_VAR=DASKFLOW_PYTHON
 PINNED_ON=""
 MODULES=(distributed dask msgpack daskflow_bridge)

@@ -1,4 +1,5 @@
 /** Public API of "daskflow". */
+export { version } from "./version.ts";
 export { task, type Task, type TaskCall } from "./core/task.ts";
 export { flow, type Flow } from "./core/flow.ts";
 export { TaskFuture, type ResultOptions } from "./core/future.ts";

@@ -27,8 +27,6 @@ export interface EngineScope extends Omit<RunScope, "taskRun"> {
   cancel?: Cancellation;
   /** First attempt number; > 1 when a retry is resumed elsewhere (after a sidecar was recycled). */
   startAttempt?: number;
-  /** Log "Finished in state" at debug, not info (the items of a batch, reported together). */
-  quiet?: boolean;
 }
 
 /** Seconds to wait before retry number `retry` (1-based). */
@@ -147,6 +145,8 @@ export async function runTask(
     }
   }
   engine.onState(final);
-  scopeLog(scope, engine.quiet && final.type === StateType.COMPLETED ? "debug" : "info", `Finished in state ${formatState(final)}`);
+  // One line per task run at INFO would bury a large map (the progress display counts them); a run that did not
+  // complete stays at INFO, after its ERROR. The same for single runs and the items of a batch.
+  scopeLog(scope, final.type === StateType.COMPLETED ? "debug" : "info", `Finished in state ${formatState(final)}`);
   return final;
 }

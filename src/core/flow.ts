@@ -11,6 +11,7 @@ import { flowRunName, newRunId } from "./ids.ts";
 import { type FlowOptions, validateFlowOptions } from "./options.ts";
 import { type State, Completed, Crashed, Failed, StateType, formatState, isFinal } from "./state.ts";
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
+import { watchFlowRun } from "./progress/index.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
 import type { TaskRunner } from "../runners/task-runner.ts";
 
@@ -31,8 +32,12 @@ export function markWorkerProcess(): void {
   (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] = true;
 }
 
+function inWorkerProcess(): boolean {
+  return (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] === true;
+}
+
 function isWorkerImport(): boolean {
-  return (globalThis as Record<symbol, unknown>)[WORKER_IMPORT] === true && !currentScope()?.taskRun;
+  return inWorkerProcess() && !currentScope()?.taskRun;
 }
 
 export function flow<A extends unknown[], R>(fn: (...args: A) => R): Flow<A, R>;
@@ -85,6 +90,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   if (parent?.schedulerAddress) scope.schedulerAddress = parent.schedulerAddress;
   const log = scopeLogger(scope);
   log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'`);
+  const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
   let state: State<unknown>;
   try {
     const value = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))), options.timeoutSeconds, name);
@@ -96,6 +102,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     else state = Failed(error, { message: `Flow run encountered an exception. ${error.name}: ${error.message}` });
   }
   await settle(futures, log);
+  feedback?.workDone();
   // The run's infrastructure failed under it: the run crashed, whatever its function made of that.
   if (runner.crashed) state = Crashed(runner.crashed);
   try {
@@ -105,6 +112,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     log.error(`Task runner ${runner.name} failed to shut down: ${error.message}`);
     if (state.type === StateType.COMPLETED) state = Crashed(error);
   }
+  feedback?.end();
   log.info(`Finished in state ${formatState(state)}`);
   return state;
 }

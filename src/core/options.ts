@@ -27,6 +27,9 @@ export interface FlowOptions {
   taskRunner?: TaskRunner;
   /** Fail the flow run when its function runs longer than this. */
   timeoutSeconds?: number;
+  /** Show live progress of task runs on stderr when they run longer than about 2 s. Default true (see also
+   * DASKFLOW_PROGRESS=0). */
+  progress?: boolean;
 }
 
 export interface CallOptions {
@@ -55,6 +58,7 @@ const delays: Check = (v) =>
       ? undefined
       : `must contain numbers >= 0, got ${show(v)}`
     : nonNegativeNumber(v);
+const boolean: Check = (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${show(v)}`);
 const array: Check = (v) => (Array.isArray(v) ? undefined : `must be an array, got ${show(v)}`);
 const runner: Check = (v) =>
   typeof v === "object" && v !== null && typeof (v as TaskRunner).submit === "function" && typeof (v as TaskRunner).duplicate === "function"
@@ -75,6 +79,7 @@ const FLOW: Record<keyof FlowOptions, Check> = {
   description: anyString,
   taskRunner: runner,
   timeoutSeconds: positiveNumber,
+  progress: boolean,
 };
 const CALL: Record<keyof CallOptions, Check> = {
   waitFor: array,

@@ -8,6 +8,7 @@ import type { Readable, Writable } from "node:stream";
 import { CrashedRunError, DaskflowError, type SerializedError, deserializeError } from "../core/errors.ts";
 import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrame } from "./protocol.ts";
 import { type PythonChoice, pythonEnv } from "./paths.ts";
+import { setupHint, setupProblem } from "./setup-errors.ts";
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -19,10 +20,6 @@ export interface BridgeHandlers {
   /** A line the bridge printed: on stdout that is what tasks print on local workers; on stderr Dask's own logs. */
   output(line: string, stream: "stdout" | "stderr"): void;
 }
-
-/** What to do when the bridge's Python is missing or lacks Dask (there is no `npm run setup`: start/test run it). */
-const SETUP_HINT =
-  "Run `bash scripts/setup-python.sh` (or `npm test` / `npm start`, which run it) to create the repo-local environment with the pinned Dask, or set DASKFLOW_PYTHON to a Python that has 'distributed' installed.";
 
 export class BridgeError extends DaskflowError {
   override name = "BridgeError";
@@ -86,22 +83,14 @@ export class Bridge {
   }
 
   #spawnError(err: NodeJS.ErrnoException): Error {
-    if (err.code === "ENOENT") {
-      return new BridgeError(
-        `Python interpreter '${this.#python.path}' (from ${this.#python.source}) was not found. ${SETUP_HINT}`,
-      );
-    }
+    if (err.code === "ENOENT") return new BridgeError(`Python interpreter '${this.#python.path}' (from ${this.#python.source}) was not found. ${setupHint(this.#python)}`);
     return new BridgeError(`Cannot start the Dask bridge with '${this.#python.path}': ${err.message}`);
   }
 
   #exitError(code: number | null, signal: NodeJS.Signals | null): Error {
     const tail = this.#stderrTail.join("\n");
-    if (/No module named '?(distributed|dask|msgpack|daskflow_bridge)/.test(tail)) {
-      const missing = /No module named '?([\w.]+)/.exec(tail)?.[1] ?? "distributed";
-      return new BridgeError(
-        `Python '${this.#python.path}' (from ${this.#python.source}) cannot import '${missing}'. ${SETUP_HINT}`,
-      );
-    }
+    const setup = setupProblem(this.#python, tail);
+    if (setup) return new BridgeError(setup);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     return new CrashedRunError(`The Dask bridge process ${how}.${tail ? `\nLast output:\n${tail.split("\n").slice(-8).join("\n")}` : ""}`);
   }

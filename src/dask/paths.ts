@@ -1,12 +1,17 @@
 /**
  * Where things are: the daskflow package root (for the bridge's Python sources), the Python interpreter that has
- * `distributed`, and the sidecar entry that Dask workers start.
+ * `distributed` and the bridge, and the sidecar entry that Dask workers start.
  */
 import { existsSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SIDECAR_ENV, sidecarEnvList } from "./protocol.ts";
+import { findEnvironment, venvPython } from "./environment.ts";
+import { version } from "../version.ts";
+
+/** The npm package's version, which the bridge (python/daskflow_bridge/__main__.py) checks it was installed at. */
+export const BRIDGE_VERSION_ENV = "DASKFLOW_NPM_VERSION";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** src/dask or dist/dask → the package root. */
@@ -19,33 +24,41 @@ export function sidecarEntry(): string {
   return join(here, "..", "worker", fromSource ? "sidecar.ts" : "sidecar.js");
 }
 
-function venvPython(dir: string): string | undefined {
-  const candidate = join(dir, ".venv", "bin", "python");
-  return existsSync(candidate) ? candidate : undefined;
-}
-
 export interface PythonChoice {
   path: string;
   /** How it was chosen, for error messages. */
   source: string;
+  /** Where a set-up environment was looked for (folders walked up from), for error messages. */
+  searched: string[];
 }
+
+/** The repository's dev environment (scripts/setup-python.sh); an installed package has none. */
+const DEV_VENV = venvPython(join(PACKAGE_ROOT, ".venv"));
+/** Whether daskflow runs from a checkout of its repository (npm start / npm test exist there). */
+export const IN_REPOSITORY = existsSync(join(PACKAGE_ROOT, "scripts", "setup-python.sh"));
 
 /**
- * The interpreter for the bridge: the `python` option, else DASKFLOW_PYTHON, else the project's `.venv` (the
- * working directory's, then daskflow's own, which `npm test` / `npm start` create), else `python3`.
+ * The interpreter for the bridge: the `python` option, else DASKFLOW_PYTHON, else the `.daskflow/venv` of
+ * `npx daskflow setup` found walking up from the working directory, then from the flow's entry module, else this
+ * repository's dev `.venv`, else `python3`.
  */
 export function choosePython(option: string | undefined): PythonChoice {
-  if (option) return { path: option, source: "the DaskTaskRunner `python` option" };
+  const entry = process.argv[1] ? dirname(resolve(process.argv[1])) : undefined;
+  const searched = [...new Set([process.cwd(), ...(entry ? [entry] : [])])];
+  if (option) return { path: option, source: "the DaskTaskRunner `python` option", searched: [] };
   const fromEnv = process.env.DASKFLOW_PYTHON;
-  if (fromEnv) return { path: fromEnv, source: "DASKFLOW_PYTHON" };
-  const project = venvPython(process.cwd()) ?? venvPython(PACKAGE_ROOT);
-  if (project) return { path: project, source: "the project's .venv" };
-  return { path: "python3", source: "python3 on PATH" };
+  if (fromEnv) return { path: fromEnv, source: "DASKFLOW_PYTHON", searched: [] };
+  for (const start of searched) {
+    const found = findEnvironment(start);
+    if (found) return { path: found, source: "the project's environment (npx daskflow setup)", searched };
+  }
+  if (existsSync(DEV_VENV)) return { path: DEV_VENV, source: "this repository's .venv", searched };
+  return { path: "python3", source: "python3 on PATH", searched };
 }
 
+/** The bridge's environment: daskflow_bridge comes from the interpreter's own site-packages, never PYTHONPATH. */
 export function pythonEnv(): NodeJS.ProcessEnv {
-  const existing = process.env.PYTHONPATH;
-  return { ...process.env, PYTHONPATH: existing ? `${PYTHON_SOURCES}:${existing}` : PYTHON_SOURCES, PYTHONUNBUFFERED: "1" };
+  return { ...process.env, PYTHONUNBUFFERED: "1", [BRIDGE_VERSION_ENV]: version };
 }
 
 /** tsx's own start-up helper for its CLI (signal and IPC relay to the `tsx` process): a sidecar has no use for it. */

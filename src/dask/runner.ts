@@ -72,6 +72,8 @@ export class DaskTaskRunner implements TaskRunner {
   #crash: Error | undefined;
   #closed = false;
   #resourcesChecked = new Set<string>();
+  /** What shutdown ends, once known (see describeTeardown). */
+  #teardown: ((scheduler: string | undefined) => string) | undefined;
   /** Modules of the tasks submitted before the cluster starts: sidecars import them as they start. */
   #preload = new Set<string>();
   readonly #id = randomUUID().slice(0, 8);
@@ -254,6 +256,7 @@ export class DaskTaskRunner implements TaskRunner {
     const address = this.options.address ?? scope.schedulerAddress;
     if (address) request.address = address;
     else await this.#describeCluster(request);
+    this.#teardown = teardownNote(request, this.#tsCluster);
     return bridge.request<StartReply>({ op: "start", ...request });
   }
 
@@ -470,6 +473,10 @@ export class DaskTaskRunner implements TaskRunner {
 
   // ---------------------------------------------------------------- shutdown
 
+  describeTeardown(): string | undefined {
+    return this.#teardown?.(this.#info?.scheduler_address);
+  }
+
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -487,4 +494,11 @@ export class DaskTaskRunner implements TaskRunner {
       this.#refs.clear();
     }
   }
+}
+
+/** For the interrupt line: what this runner's shutdown ends. */
+function teardownNote(request: StartRequest, tsCluster: DaskCluster | undefined): (scheduler: string | undefined) => string {
+  if (tsCluster) return () => `the Dask cluster of ${tsCluster.constructor.name} at ${request.address} (its close())`;
+  if (request.address) return () => `the connection to the Dask scheduler at ${request.address} (the cluster keeps running)`;
+  return (scheduler) => `the temporary Dask cluster (${request.cluster_class}${scheduler ? ` at ${scheduler}` : ", still starting"})`;
 }

@@ -43,6 +43,11 @@ export interface TaskRunner extends FutureOwner {
   /** A fresh runner with the same options: each flow run gets its own. */
   duplicate(): TaskRunner;
   equals(other: unknown): boolean;
+  /**
+   * Optional: what shutting this runner down ends, for the line printed when the flow process is interrupted,
+   * e.g. "the temporary Dask cluster (distributed.LocalCluster at tcp://127.0.0.1:40123)"; undefined for nothing.
+   */
+  describeTeardown?(): string | undefined;
   /** Set when the runner's infrastructure failed (a bridge or cluster died): the flow run ends CRASHED. */
   readonly crashed?: Error | undefined;
 }

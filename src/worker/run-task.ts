@@ -106,7 +106,6 @@ async function runOne(
   };
   const final = await runTask(def, args, taskRun, {
     ...scope,
-    quiet: inBatch,
     startAttempt: inBatch ? 1 : request.attempt + 1,
     onState: (state) => {
       clearTimeout(pendingRunning);

@@ -100,10 +100,10 @@ test("logs from workers appear in the flow's terminal with the task run name and
     await future.result();
     return future.taskRunName;
   });
-  const { value: runName, output } = await withLoggingLevel("INFO", () => captureStderr(() => f()));
+  const { value: runName, output } = await withLoggingLevel("DEBUG", () => captureStderr(() => f()));
   assert.match(output, new RegExp(`INFO    \\| Task run '${runName}' \\[tcp://127\\.0\\.0\\.1:\\d+\\] - hello from a worker`));
   assert.match(output, new RegExp(`WARNING \\| Task run '${runName}' \\[tcp://127\\.0\\.0\\.1:\\d+\\] - hello from a worker \\(warning\\)`));
-  assert.match(output, new RegExp(`Task run '${runName}' \\[tcp://[^\\]]+\\] - Finished in state Completed\\(\\)`));
+  assert.match(output, new RegExp(`DEBUG   \\| Task run '${runName}' \\[tcp://[^\\]]+\\] - Finished in state Completed\\(\\)`));
   assert.match(output, /Connecting to an existing Dask cluster at tcp:\/\/127\.0\.0\.1:\d+/);
 });
 

@@ -1,0 +1,11 @@
+import { flow, task } from "daskflow";
+import { DaskTaskRunner } from "daskflow/dask";
+
+const square = task((x: number) => x * x);
+
+const sumOfSquares = flow({ name: "sum-of-squares", taskRunner: new DaskTaskRunner() }, async (n: number) => {
+  const squares = square.map(Array.from({ length: n }, (_, i) => i + 1)); // runs on a temporary local Dask cluster
+  return (await Promise.all(squares.map((s) => s.result()))).reduce((a, b) => a + b, 0);
+});
+
+console.log(`sum of squares 1..10 = ${await sumOfSquares(10)}`);
