@@ -54,6 +54,9 @@ function connectWithoutCertificate(address: string, caFile: string): Promise<str
 }
 
 const security = makeCertificates("cluster");
+// The workers here share this machine's files: TLS is tested without code shipping (tasks that submit tasks from a
+// shipped copy hit a shipping bug of their own, see test/multihost/multihost.test.ts).
+const local = { shipCode: false } as const;
 const tlsArgs = ["--tls-ca-file", security.caFile, "--tls-cert", security.certFile, "--tls-key", security.keyFile!];
 let cluster: TestCluster;
 before(async () => {
@@ -69,7 +72,7 @@ test("the TLS-only scheduler listens on tls://", () => {
 });
 
 test("a flow runs on a TLS-only scheduler through `address: tls://…` with `security`, nested submits included", async () => {
-  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address, security }) }, async () => {
+  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address, security, ...local }) }, async () => {
     const values = await Promise.all(inc.map([1, 2, 3]).map((x) => x.result()));
     // A task that submits tasks reaches the TLS scheduler from its worker, with the worker's credentials.
     const nested = await fanOut.submit(2).result();
@@ -109,7 +112,7 @@ test("a runner whose certificate another CA signed is refused by the scheduler w
 });
 
 test("a temporary LocalCluster with `security` listens on TLS only and runs the flow", async () => {
-  const runner = new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 2 }, security });
+  const runner = new DaskTaskRunner({ clusterKwargs: { n_workers: 1, threads_per_worker: 2 }, security, ...local });
   const f = flow({ taskRunner: runner }, async () => {
     const client = await getDaskClient();
     const address = client.schedulerAddress;
