@@ -10,7 +10,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, VENV_BIN, markProcesses, waitForNoMarked } from "../dask/fixtures.ts";
+import { REPO, VENV_BIN, markProcesses, waitFor, waitForNoMarked } from "../dask/fixtures.ts";
 import { MultiHostCluster } from "./cluster.ts";
 import { leftovers, netnsUnavailable, sweepStale } from "./netns.ts";
 
@@ -86,7 +86,8 @@ async function running(pid: number): Promise<boolean> {
 test("Ctrl-C of the process that made the network removes its namespaces, links and host processes", { skip }, async () => {
   const { child, prefix, pid } = await holdNetwork();
   assert.equal(leftovers(prefix).namespaces.length, 1);
-  assert.ok(readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep"));
+  // ip netns exec → unshare → sh → sleep, one exec after another in the same process.
+  await waitFor("the host process to become sleep", () => (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sleep") ? true : undefined), 15_000);
   child.kill("SIGINT");
   await exited(child);
   assert.equal(child.signalCode, "SIGINT");
