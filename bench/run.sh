@@ -2,7 +2,7 @@
 # The benchmarks (`npm run bench` runs scripts/setup.sh, then this). Figures and how to read them: bench/README.md.
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
-#   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000
+#   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000 | multihost (root: network namespaces)
 #   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -42,15 +42,17 @@ if [ "$what" = prefect ]; then
   bash bench/setup-prefect.sh
   npx tsx bench/prefect-compare.ts
 fi
-# Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`.
+# Not part of `all` either (minutes each): `bash bench/run.sh batch 100000`, `bash bench/run.sh shared-scheduler 10 2000`,
+# `bash bench/run.sh multihost` (two network-namespace hosts; needs root).
 # Code shipping (issue 9): start-up with shipping on vs raw, and what a shipment costs; bundlers compared (installs
 # the compared tools into the ignored .cache/bench-bundlers on first use).
 if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = shipping-bundlers ]; then
   npx tsx "bench/$what.ts" "$@"
 fi
 # DataFrame: `bash bench/run.sh dataframe-groupby 5` (million rows), `bash bench/run.sh dataframe-arrow 1`.
-# Also `bash bench/run.sh bag-wordcount [MB] [blockMB]` and `bash bench/run.sh nested-submit <baseline checkout>`.
-if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit)$ ]]; then
+# Also `bash bench/run.sh bag-wordcount [MB] [blockMB]`, `bash bench/run.sh nested-submit <baseline checkout>`, and
+# `bash bench/run.sh multihost` (root: network namespaces).
+if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit|multihost)$ ]]; then
   npx tsx "bench/$what.ts" "$@"
 fi
 # Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.

@@ -96,6 +96,29 @@ def _is_local_cluster(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, LocalCluster)
 
 
+def _secure_cluster(cls: Any, name: str, cluster_kwargs: dict[str, Any], security: Any, log: Log) -> None:
+    """Hands ``security`` to a cluster class that takes it (a LocalCluster also listens on tls:// only)."""
+    if "security" in cluster_kwargs:
+        raise BridgeConfigError("give TLS settings once: `security`, not also cluster_kwargs.security")
+    if _is_local_cluster(cls):
+        protocol = cluster_kwargs.get("protocol")
+        if protocol is not None and not str(protocol).startswith("tls"):
+            raise BridgeConfigError(f"`security` makes the LocalCluster TLS-only; cluster_kwargs.protocol {protocol!r} contradicts it")
+        if cluster_kwargs.get("processes") is False:
+            raise BridgeConfigError("`security` needs a LocalCluster of worker processes: in-process workers (processes=False) talk over inproc://, not TLS")
+        cluster_kwargs["protocol"] = "tls://"
+    else:
+        try:
+            takes = "security" in inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            takes = False
+        if not takes:
+            log("warning", f"`{name}` takes no `security` argument: only the client uses the TLS settings; "
+                "configure the cluster's own TLS as its documentation says")
+            return
+    cluster_kwargs["security"] = security
+
+
 async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> Connection:
     """Create the cluster (or connect to ``address``) and an asynchronous Client, per the `start` request.
 
@@ -108,12 +131,24 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
     adapt_kwargs = req.get("adapt_kwargs")
     adapt_kwargs = None if adapt_kwargs is None else _check_kwargs("adapt_kwargs", adapt_kwargs)
     client_kwargs = _check_kwargs("client_kwargs", req.get("client_kwargs"))
+    from .security import make_security, needs_credentials
+
+    spec = req.get("security")
+    if spec is not None and "security" in client_kwargs:
+        raise BridgeConfigError("give TLS settings once: `security`, not also client_kwargs.security")
+    if spec is not None:
+        client_kwargs["security"] = make_security(spec)
 
     if address:
         if cluster_class or cluster_kwargs or adapt_kwargs is not None:
             raise BridgeConfigError(
                 "`address` cannot be combined with cluster_class/cluster_kwargs/adapt_kwargs: "
                 "an existing scheduler is used as it is"
+            )
+        if needs_credentials(address, client_kwargs.get("security")):
+            raise BridgeConfigError(
+                f"the scheduler at {address} speaks TLS and this client has no certificate: give the DaskTaskRunner "
+                "a `security: { caFile, certFile, keyFile }` option (or Dask's distributed.comm.tls.* configuration)"
             )
         log("info", f"Connecting to an existing Dask cluster at {address}")
         timeout = req.get("connect_timeout")
@@ -140,6 +175,8 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
         # through the client once connected.
         if worker_plugin is not None and "plugins" not in cluster_kwargs and accepts(cls, "plugins") == WORKERS:
             cluster_kwargs["plugins"] = [worker_plugin]
+    if spec is not None:
+        _secure_cluster(cls, cluster_class, cluster_kwargs, make_security(spec, ("client", "scheduler", "worker")), log)
     synchronous = accepts(cls, "asynchronous") is None
     log("info", f"Creating a new Dask cluster with `{cluster_class}`")
     if synchronous:

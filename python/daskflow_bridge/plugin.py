@@ -219,6 +219,10 @@ class DaskflowWorkerPlugin(WorkerPlugin):
     def setup(self, worker) -> None:
         try:
             spec = self._resolve(worker)
+            from .security import sidecar_env
+
+            # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
+            spec["env"] = {**sidecar_env(getattr(worker, "security", None)), **spec["env"]}
         except Exception as exc:
             self.setup_error = f"{type(exc).__name__}: {exc}"
             self._tell_flow(worker, "error", f"daskflow's worker plugin failed: {exc}")

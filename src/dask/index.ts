@@ -7,6 +7,7 @@ export type {
   PythonClusterSpec,
   ClusterFactory,
   ClusterConstructor,
+  DaskSecurity,
 } from "./options.ts";
 export { BridgeError } from "./bridge.ts";
 export { getDaskClient, withDaskClient, type DaskClientOptions } from "./client/get-client.ts";

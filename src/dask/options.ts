@@ -3,6 +3,7 @@
  */
 import { InvalidOptionError } from "../core/errors.ts";
 import { validateOptions } from "../core/options.ts";
+import type { StartSecurity } from "./protocol.ts";
 
 /** A cluster the TypeScript side manages itself: the runner connects to `address` and calls `close()` at the end. */
 export interface DaskCluster {
@@ -25,6 +26,18 @@ export type ClusterFactory = (kwargs: Record<string, unknown>) => ClusterFactory
 /** A TypeScript class whose instances are clusters. */
 export type ClusterConstructor = new (kwargs: Record<string, unknown>) => DaskCluster;
 
+/** TLS credentials as Dask's `distributed.security.Security` takes them: one certificate and key for every role. */
+export interface DaskSecurity {
+  /** PEM file of the certificate authority that signed the cluster's certificates. */
+  caFile: string;
+  /** PEM certificate of this client (and of the scheduler and workers of a cluster the runner creates). */
+  certFile: string;
+  /** PEM private key of `certFile`; leave out when the key is appended to the certificate file. */
+  keyFile?: string;
+  /** Refuse unencrypted connections (default true). */
+  requireEncryption?: boolean;
+}
+
 export interface DaskTaskRunnerOptions {
   /** Address of a running scheduler (`tcp://host:8786`, `tls://...`). The runner never shuts it down. */
   address?: string;
@@ -40,6 +53,8 @@ export interface DaskTaskRunnerOptions {
   performanceReportPath?: string;
   /** The Python interpreter that has `distributed`. */
   python?: string;
+  /** TLS for a `tls://` scheduler, or for the cluster the runner creates (a LocalCluster then listens on TLS only). */
+  security?: DaskSecurity;
   /**
    * Default true: the runner ships the flow's code (task modules, what they import, npm packages, daskflow) to the
    * workers, which then need only `pip install daskflow-bridge[node]`. `false`: workers have the code at the same path.
@@ -51,6 +66,31 @@ export interface DaskTaskRunnerOptions {
 
 const isObject = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : `must be an object of keyword arguments, got ${typeof v}`);
 const isString = (v: unknown) => (typeof v === "string" && v !== "" ? undefined : `must be a non-empty string`);
+
+const SECURITY_FIELDS: Record<keyof DaskSecurity, (v: unknown) => boolean> = {
+  caFile: (v) => typeof v === "string" && v !== "",
+  certFile: (v) => typeof v === "string" && v !== "",
+  keyFile: (v) => v === undefined || (typeof v === "string" && v !== ""),
+  requireEncryption: (v) => v === undefined || typeof v === "boolean",
+};
+/** Paths are checked where they are read (the bridge), not here: a worker importing the flow's module builds runners too. */
+const isSecurity = (v: unknown) => {
+  const shape = "must be { caFile, certFile, keyFile?, requireEncryption? } with paths of PEM files";
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return `${shape}, got ${typeof v}`;
+  const fields = v as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((k) => !(k in SECURITY_FIELDS));
+  if (unknown.length) return `${shape}; unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `'${k}'`).join(", ")}`;
+  const bad = Object.entries(SECURITY_FIELDS).find(([k, ok]) => !ok(fields[k]));
+  return bad ? `${shape}; '${bad[0]}' is ${JSON.stringify(fields[bad[0]]) ?? "missing"}` : undefined;
+};
+
+/** The `start` request's `security` map (snake_case, as the bridge reads it). */
+export function securityRequest(security: DaskSecurity | undefined): StartSecurity | undefined {
+  if (!security) return undefined;
+  const out: StartSecurity = { ca_file: security.caFile, cert_file: security.certFile, require_encryption: security.requireEncryption ?? true };
+  if (security.keyFile) out.key_file = security.keyFile;
+  return out;
+}
 
 /** `nWorkers` → `n_workers`; keys already in snake_case stay. Nested values are left as given. */
 export function toSnakeCase(kwargs: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -74,6 +114,7 @@ export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRun
     clientKwargs: isObject,
     performanceReportPath: isString,
     python: isString,
+    security: isSecurity,
     shipCode: (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${JSON.stringify(v)}`),
     env: (v) => {
       if (typeof v !== "object" || v === null || Array.isArray(v)) return `must be an object of environment variables (names to strings), got ${JSON.stringify(v)}`;
@@ -85,6 +126,11 @@ export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRun
       return undefined;
     },
   });
+  if (options.security && options.address !== undefined && !options.address.startsWith("tls://")) {
+    throw new InvalidOptionError(
+      `${where}: option 'security' holds TLS credentials, but 'address' ${JSON.stringify(options.address)} is not a tls:// address. Use the scheduler's tls:// address, or leave out 'security'.`,
+    );
+  }
   if (options.address !== undefined) {
     const clash = (["clusterClass", "clusterKwargs", "adaptKwargs"] as const).filter((k) => options[k] !== undefined);
     if (clash.length) {

@@ -62,6 +62,14 @@ export interface ShippedCode {
   packs: ShippedPack[];
 }
 
+/** TLS credentials for distributed.security.Security (python/daskflow_bridge/security.py). */
+export interface StartSecurity {
+  ca_file: string;
+  cert_file: string;
+  key_file?: string;
+  require_encryption: boolean;
+}
+
 export interface StartRequest {
   address?: string;
   cluster_class?: string;
@@ -69,6 +77,8 @@ export interface StartRequest {
   adapt_kwargs?: Record<string, unknown>;
   client_kwargs: Record<string, unknown>;
   performance_report_path?: string;
+  /** The client's TLS credentials; for a cluster the bridge creates, its scheduler's and workers' too. */
+  security?: StartSecurity;
   topic: string;
   sidecar: SidecarSpec;
   plugin_name: string;

@@ -18,6 +18,7 @@ import {
   type DaskCluster,
   type DaskTaskRunnerOptions,
   isClassConstructor,
+  securityRequest,
   toSnakeCase,
   validateDaskOptions,
 } from "./options.ts";
@@ -276,6 +277,8 @@ export class DaskTaskRunner implements TaskRunner {
       client_kwargs: toSnakeCase(this.options.clientKwargs),
     };
     if (this.options.performanceReportPath) request.performance_report_path = this.options.performanceReportPath;
+    const security = securityRequest(this.options.security);
+    if (security) request.security = security;
     const address = this.options.address ?? scope.schedulerAddress;
     if (address) {
       request.address = address;

@@ -23,6 +23,7 @@ export interface WorkerOptions {
   nthreads?: number;
   resources?: string;
   extra?: string[];
+  env?: Record<string, string>;
 }
 
 export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -48,14 +49,14 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTE
 }
 
 /** A scheduler plus `workers` worker processes; call stop() in an `after` hook. */
-export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv: Record<string, string> = {}): Promise<TestCluster> {
+export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv: Record<string, string> = {}, schedulerArgs: string[] = []): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "daskflow-test-"));
   const schedulerFile = join(dir, "scheduler.json");
   const scheduler = spawn(
     join(VENV_BIN, "dask"),
     // --idle-timeout / --death-timeout: should this test process be killed before its `after` hook, the cluster
     // ends by itself instead of lingering.
-    ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile, "--idle-timeout", "300s"],
+    ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile, "--idle-timeout", "300s", ...schedulerArgs],
     { env: { ...env(), ...schedulerEnv }, stdio: ["ignore", "ignore", "ignore"] },
   );
   const address = await waitFor("the scheduler file", () =>
@@ -66,7 +67,7 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
     const args = ["worker", address, "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny", "--death-timeout", "20s"];
     if (options.resources) args.push("--resources", options.resources);
     args.push(...(options.extra ?? []));
-    const worker = spawn(join(VENV_BIN, "dask"), args, { env: env(), stdio: ["ignore", "ignore", "pipe"] });
+    const worker = spawn(join(VENV_BIN, "dask"), args, { env: { ...env(), ...options.env }, stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     worker.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
     await waitFor("a worker to register", () => (/Registered to/.test(log) ? true : undefined));

@@ -9,6 +9,7 @@
 import { type RunScope, currentScope, rootScope } from "../../core/context.ts";
 import { DaskflowError, InvalidOptionError } from "../../core/errors.ts";
 import type { TaskRunner } from "../../runners/task-runner.ts";
+import type { DaskSecurity, DaskTaskRunnerOptions } from "../options.ts";
 import { DaskTaskRunner } from "../runner.ts";
 import { type ClientBinding, DaskClient } from "./client.ts";
 
@@ -19,6 +20,8 @@ export interface DaskClientOptions {
   address?: string;
   /** Outside a Dask run: the Python with `distributed` for the client's own bridge. */
   python?: string;
+  /** Outside a Dask run: TLS credentials for a `tls://` address or the temporary cluster (as DaskTaskRunner's). */
+  security?: DaskSecurity;
 }
 
 /** A runner a client can use: the flow's DaskTaskRunner, or the one a task on a worker submits through. */
@@ -67,8 +70,10 @@ export async function getDaskClient(options: DaskClientOptions = {}): Promise<Da
   if (shared) {
     binding = { runner: shared, scope: scope!, owned: false };
   } else {
-    const runnerOptions = options.address ? { address: options.address } : {};
-    const runner = new DaskTaskRunner(options.python ? { ...runnerOptions, python: options.python } : runnerOptions);
+    const runnerOptions: DaskTaskRunnerOptions = options.address ? { address: options.address } : {};
+    if (options.python) runnerOptions.python = options.python;
+    if (options.security) runnerOptions.security = options.security;
+    const runner = new DaskTaskRunner(runnerOptions);
     // Tasks submitted through this client go to its own cluster; their futures are the client's to resolve.
     const own: RunScope = { ...(scope ?? rootScope()), runner, futures: new Set() };
     binding = { runner, scope: own, owned: true };
