@@ -203,6 +203,13 @@ export class DaskTaskRunner implements TaskRunner {
     }
   }
 
+  /** @internal Ships these modules (flow URLs) to the workers when they are not there yet: a collection's functions
+   * passed by reference live in modules no submitted task may have brought. */
+  async shipModules(moduleUrls: readonly string[]): Promise<void> {
+    await this.#ensureStarted();
+    await this.#shipping.deliver(moduleUrls, (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}));
+  }
+
   async #flush(): Promise<void> {
     try {
       await this.#ensureStarted();

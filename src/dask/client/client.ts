@@ -10,9 +10,10 @@ import { type TaskFuture, isTaskFuture } from "../../core/future.ts";
 import type { Task } from "../../core/task.ts";
 import type { FuturableArgs, MapArgs, Result } from "../../core/types.ts";
 import { mapArgs } from "../../core/task.ts";
-import { COLLECTION, type DaskCollection, FROM_RESULT, WITH_PLAN, isCollection } from "../collections/collection.ts";
+import { COLLECTION, type CollectionKind, type DaskCollection, FROM_RESULT, WITH_PLAN, isCollection } from "../collections/collection.ts";
 import type { SchedulerInfo } from "../protocol.ts";
 import type { BridgeTransport, DaskTaskRunner } from "../runner.ts";
+import { referencedModules } from "../collections/bag/functions.ts";
 import { checkImportPath, pythonArgs } from "./callable.ts";
 import { DaskFuture, isDaskFuture } from "./future.ts";
 import { type ClientFuture, unresolvedError } from "./unresolved.ts";
@@ -170,7 +171,7 @@ export class DaskClient implements AsyncDisposable {
     const { kind, plan } = this.#plan("compute", collection);
     const key = `compute-${kind}-${randomUUID()}`;
     const decode = collection[FROM_RESULT]?.bind(collection) ?? ((v: unknown) => v);
-    const value = this.#bridge.request<unknown>({ op: "collection", kind, action: "compute", plan, args: {} }).then((v) => decode(v) as T);
+    const value = this.#collection(kind, "compute", plan, {}).then((v) => decode(v) as T);
     value.catch(() => {});
     // The bridge computes at once; the value travels with the reply (cancel drops it).
     return this.#track(new DaskFuture<T>(key, `compute(${kind})`, () => value, async () => {}));
@@ -184,7 +185,7 @@ export class DaskClient implements AsyncDisposable {
     const { kind, plan } = this.#plan("persist", collection);
     if (typeof collection[WITH_PLAN] !== "function") throw new InvalidOptionError(`DaskClient.persist(): a ${kind} cannot be rebuilt from a plan.`);
     const name = `daskflow-persist-${kind}-${randomUUID()}`;
-    const persisted = await this.#bridge.request<unknown>({ op: "collection", kind, action: "persist", plan, args: { name } });
+    const persisted = await this.#collection(kind, "persist", plan, { name });
     this.#datasets.push(name);
     return collection[WITH_PLAN](persisted) as C;
   }
@@ -192,7 +193,14 @@ export class DaskClient implements AsyncDisposable {
   /** @internal Another action of a collection's builder (a Bag's `take`, `to_text_files`), answered at once. */
   collectionAction(collection: DaskCollection, action: string, args: Record<string, unknown>): Promise<unknown> {
     const { kind, plan } = this.#plan(action, collection);
-    return this.#bridge.request<unknown>({ op: "collection", kind, action, plan, args });
+    return this.#collection(kind, action, plan, args);
+  }
+
+  /** One collection request; the modules of functions passed by reference reach the workers first (code shipping). */
+  async #collection(kind: CollectionKind, action: string, plan: unknown, args: Record<string, unknown>): Promise<unknown> {
+    const bridge = this.#bridge;
+    if (referencedModules.size) await this.#binding.runner.shipModules([...referencedModules]);
+    return bridge.request<unknown>({ op: "collection", kind, action, plan, args });
   }
 
   #plan(what: string, collection: unknown) {
@@ -248,3 +256,4 @@ export class DaskClient implements AsyncDisposable {
     await this.close();
   }
 }
+

@@ -46,6 +46,10 @@ function entryUrl(): string | undefined {
   return script ? pathToFileURL(resolve(script)).href : undefined;
 }
 
+/** Modules of the functions passed by reference so far: clients ship them to the workers before a collection runs
+ * (their refs sit inside encoded steps, so the plan cannot be searched for them). */
+export const referencedModules = new Set<string>();
+
 /** A function exported under its own name at the top level of a module file. */
 function byReference(what: string, fn: Function): FnRef | undefined {
   if (!fn.name) return undefined;
@@ -56,5 +60,6 @@ function byReference(what: string, fn: Function): FnRef | undefined {
       `${what}: '${fn.name}' uses variables outside itself, so it is passed by reference, but it is defined in the script you started (${url}), which a worker cannot import to its end (its top level runs the flow). Move '${fn.name}' to a module of its own, export it there and import it.`,
     );
   }
+  referencedModules.add(url);
   return { module: url, export: fn.name };
 }
