@@ -14,7 +14,7 @@ import { scanHazards } from "./hazards.ts";
 import { looksCompiled, shippedPath } from "./module-map.ts";
 import { type Pack, type PackEntry, makePack } from "./pack.ts";
 import { type PackageSet, collectPackageOf, collectPackages, selfReference } from "./packages.ts";
-import { NODE_MODULES, traceImports } from "./trace.ts";
+import { NODE_MODULES, esbuild, traceImports } from "./trace.ts";
 
 export const WARN_BYTES = 10 * 1024 * 1024;
 export const MAX_BYTES = 100 * 1024 * 1024;
@@ -56,6 +56,15 @@ export class CodeShipper {
 
   /** The shipment that brings these task modules (file: URLs) to the workers, or undefined if all are there. */
   async ship(moduleUrls: Iterable<string>): Promise<Shipment | undefined> {
+    try {
+      return await this.#build(moduleUrls);
+    } finally {
+      // esbuild's service process would outlive the run (a child of the flow process); the next build restarts it.
+      await (await esbuild()).stop();
+    }
+  }
+
+  async #build(moduleUrls: Iterable<string>): Promise<Shipment | undefined> {
     const started = performance.now();
     const wanted = [...new Set(moduleUrls)].filter((url) => !this.#modules.has(url));
     const entries = wanted.map((url) => fileURLToPath(url));
