@@ -35,10 +35,25 @@ async def _client_for(worker, plugin_name: str):
         made = None
     if made is None:
         made = _clients[k] = asyncio.ensure_future(Client(
-            worker.scheduler.address, asynchronous=True, security=worker.security, set_as_default=False,
+            worker.scheduler.address, asynchronous=True, security=_client_security(worker.security), set_as_default=False,
             name=f"daskflow-{plugin_name}",
         ))
     return await made
+
+
+def _client_security(security):
+    """The worker's credentials as a client's: `dask worker --tls-cert/--tls-key` fills only the worker's role, and
+    a client on a TLS-only scheduler needs them in the client's."""
+    if security is None or getattr(security, "tls_client_cert", None) or not getattr(security, "tls_worker_cert", None):
+        return security
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=security.tls_ca_file,
+        tls_client_cert=security.tls_worker_cert,
+        tls_client_key=security.tls_worker_key,
+        require_encryption=security.require_encryption,
+    )
 
 
 def forget_clients(worker, plugin_name: str) -> list:
