@@ -95,10 +95,7 @@ test("tasks that import a local module and an npm package run on both hosts, whi
   console.log(`# placement: ${results.map((p) => `${p.i}@${p.worker}`).join(" ")}; hosts' Node: ${[...new Set(results.map((p) => p.node))].join(", ")}`);
 });
 
-// Known shipping bug (reported to the ship helper): the nested runner of a sidecar running shipped code looks for
-// `<code view>/work/wt/<repo>/src/worker/sidecar.js`, which the view does not hold (ENOENT at lstat).
-const NESTED_TODO = "shipping: a task's nested runner on a host cannot find the shipped sidecar entry (ENOENT)";
-test("a task on a host submits tasks of its own: they run on the hosts too", { skip, todo: skip ? undefined : NESTED_TODO }, async () => {
+test("a task on a host submits tasks of its own: they run on the hosts too", { skip }, async () => {
   const result = await runFlow<{ parent: string; children: Placed[] }>("nested");
   assert.ok(cluster.workers.some((w) => w.address === result.parent), result.parent);
   result.children.forEach((p, i) => checkPlaced(p, i));
