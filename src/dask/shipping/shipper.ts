@@ -29,6 +29,10 @@ export interface Shipment {
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Builds in flight in this process, across runners, and the stop of esbuild's service after the last one. */
+let building = 0;
+let stopping: Promise<void> | undefined;
+
 export class CodeShipper {
   readonly #files = new Set<string>();
   readonly #packageDirs = new Set<string>();
@@ -56,11 +60,17 @@ export class CodeShipper {
 
   /** The shipment that brings these task modules (file: URLs) to the workers, or undefined if all are there. */
   async ship(moduleUrls: Iterable<string>): Promise<Shipment | undefined> {
+    await stopping; // a build never runs on a service being stopped
+    building++;
     try {
       return await this.#build(moduleUrls);
     } finally {
-      // esbuild's service process would outlive the run (a child of the flow process); the next build restarts it.
-      await (await esbuild()).stop();
+      // esbuild's service process would outlive the run (a child of the flow process); stopped when no build of any
+      // runner in this process is using it (concurrent flow runs share it), the next build restarts it.
+      if (--building === 0) {
+        stopping = esbuild().then((e) => e.stop());
+        await stopping;
+      }
     }
   }
 
