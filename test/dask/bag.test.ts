@@ -40,6 +40,15 @@ test("element-wise steps (fused) keep order and types", async () => {
   assert.deepEqual(await bag.pluck("group").compute({ client }), records.map((r) => r.group));
   assert.deepEqual(await bag.flatMap((r) => r.tags).compute({ client }), records.flatMap((r) => r.tags));
   assert.deepEqual(await bag.mapPartitions((part) => [part.length]).compute({ client }), [15, 15, 15, 15, 15, 15, 11]);
+  // A whole-partition step between element-wise ones, and partitions a filter empties.
+  const chained = await bag
+    .map((r) => r.id)
+    .mapPartitions((ids) => [ids.length, ...ids.filter((id) => id > 90)])
+    .filter((x) => x > 14)
+    .map((x) => x * 2)
+    .compute({ client });
+  const parts = Array.from({ length: 7 }, (_, i) => records.slice(i * 15, i * 15 + 15).map((r) => r.id));
+  assert.deepEqual(chained, parts.flatMap((ids) => [ids.length, ...ids.filter((id) => id > 90)]).filter((x) => x > 14).map((x) => x * 2));
 });
 
 test("reductions: count, sum, min, max, mean, fold, reduction", async () => {
@@ -54,6 +63,10 @@ test("reductions: count, sum, min, max, mean, fold, reduction", async () => {
   assert.equal(await bag.fold((acc: string[], x) => (x > 95 ? [...acc, String(x)] : acc), { initial: [], combine: (a, b) => [...a, ...b] }).compute({ client }).then((xs) => xs.sort().join()), "100,96,97,98,99");
   assert.deepEqual(await bag.reduction((part) => Math.max(...part), (maxes) => Math.max(...maxes), { splitEvery: 3 }).compute({ client }), 100);
   await assert.rejects(Bag.fromSequence<number>([]).max().compute({ client }), /max\(\) of an empty Bag/);
+  const sparse = bag.filter((x) => x > 90); // most of the 20 partitions end up empty
+  assert.equal(await sparse.min().compute({ client }), 91);
+  assert.equal(await sparse.max().compute({ client }), 100);
+  assert.equal(await sparse.count().compute({ client }), 10);
 });
 
 test("frequencies, topk, distinct, groupBy, foldBy", async () => {
@@ -63,6 +76,12 @@ test("frequencies, topk, distinct, groupBy, foldBy", async () => {
   for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
   assert.deepEqual(sorted(await bag.frequencies().compute({ client })), sorted([...counts]));
   assert.deepEqual(sorted(await bag.distinct().compute({ client })), sorted([...counts.keys()]));
+  // Objects are counted by their contents, and come back as the objects they were.
+  const pairs = await Bag.fromSequence(records, { npartitions: 4 }).map((r) => ({ group: r.group, odd: r.id % 2 === 1 })).frequencies().compute({ client });
+  assert.deepEqual(
+    sorted(pairs),
+    sorted(["a", "b", "c"].flatMap((g) => [true, false].map((odd) => [{ group: g, odd }, records.filter((r) => r.group === g && r.id % 2 === 1 === odd).length]))),
+  );
   const nums = Bag.fromSequence(numbers, { npartitions: 9 });
   assert.deepEqual(await nums.topk(4).compute({ client }), [100, 99, 98, 97]);
   assert.deepEqual(await nums.topk(2, (x) => -x).compute({ client }), [0, 1]);

@@ -25,14 +25,9 @@ function add(values: unknown[]): number {
 }
 
 function frequencies(pairs: Iterable<[unknown, number]>): [unknown, number][] {
-  const counts = new Map<unknown, [unknown, number]>();
-  for (const [value, n] of pairs) {
-    const k = keyOf(value);
-    const seen = counts.get(k);
-    if (seen) seen[1] += n;
-    else counts.set(k, [value, n]);
-  }
-  return [...counts.values()];
+  const counts = counter();
+  for (const [value, n] of pairs) counts.add(value, n);
+  return counts.pairs();
 }
 
 function distinct(values: unknown[]): unknown[] {
@@ -50,14 +45,17 @@ function topk(values: unknown[], k: number, key: Fn | undefined): unknown[] {
   return scored.slice(0, k).map((s) => s[1]);
 }
 
+/** Folds `value` into its key's entry of `acc` (entries keep the key as first seen). */
+function foldInto(acc: Map<unknown, [unknown, unknown]>, key: unknown, value: unknown, fn: Fn, initial: { value: unknown } | undefined): void {
+  const k = keyOf(key);
+  const seen = acc.get(k);
+  if (seen) seen[1] = fn(seen[1], value);
+  else acc.set(k, [key, initial ? fn(initial.value, value) : value]);
+}
+
 function foldPairs(pairs: Iterable<[unknown, unknown]>, fn: Fn, initial: { value: unknown } | undefined): [unknown, unknown][] {
   const acc = new Map<unknown, [unknown, unknown]>();
-  for (const [key, value] of pairs) {
-    const k = keyOf(key);
-    const seen = acc.get(k);
-    if (seen) seen[1] = fn(seen[1], value);
-    else acc.set(k, [key, initial ? fn(initial.value, value) : value]);
-  }
+  for (const [key, value] of pairs) foldInto(acc, key, value, fn, initial);
   return [...acc.values()];
 }
 
@@ -71,31 +69,102 @@ function emptyError(what: string): never {
   throw new DaskflowError(`Bag.${what}() of an empty Bag has no value.`);
 }
 
-export async function perPartition(reducer: BagReducer, items: unknown[]): Promise<unknown> {
+/** A per-partition reduction fed one element at a time (pipeline.ts), and its partial at the end. */
+export interface Accumulator {
+  add: (item: unknown) => void;
+  result: () => unknown;
+}
+
+/** Collects the partition, then reduces it whole (reductions that need every element at once). */
+function whole(reduce: (items: unknown[]) => unknown): Accumulator {
+  const items: unknown[] = [];
+  return { add: (x) => void items.push(x), result: () => reduce(items) };
+}
+
+/** Counts by key: primitives as they are, objects by their JSON (keyOf), each kept as first seen. */
+function counter(): { add: (value: unknown, n: number) => void; pairs: () => [unknown, number][] } {
+  const counts = new Map<unknown, number>();
+  const objects = new Map<unknown, unknown>();
+  return {
+    add(value, n) {
+      let k = value;
+      if (typeof value === "object" && value !== null) {
+        k = keyOf(value);
+        if (!objects.has(k)) objects.set(k, value);
+      }
+      counts.set(k, (counts.get(k) ?? 0) + n);
+    },
+    pairs: () => Array.from(counts, ([k, n]) => [objects.size && objects.has(k) ? objects.get(k) : k, n]),
+  };
+}
+
+export async function accumulator(reducer: BagReducer): Promise<Accumulator> {
   switch (reducer.builtin) {
-    case "count":
-      return items.length;
+    case "count": {
+      let n = 0;
+      return { add: () => void n++, result: () => n };
+    }
     case "sum":
-      return add(items);
+    case "sumCount": {
+      let total = 0;
+      let n = 0;
+      const add = (x: unknown) => {
+        total += x as number;
+        n++;
+      };
+      return { add, result: () => (reducer.builtin === "sum" ? total : [total, n]) };
+    }
     case "min":
-      return extreme(items, less);
-    case "max":
-      return extreme(items, (a, b) => less(b, a));
-    case "sumCount":
-      return [add(items), items.length];
-    case "frequencies":
-      return frequencies(items.map((v) => [v, 1]));
-    case "distinct":
-      return distinct(items);
-    case "topk":
-      return topk(items, reducer.k, reducer.key && (await loadFunction(reducer.key)));
-    case "fold":
-      return fold(items, await loadFunction(reducer.fn), reducer.initial);
-    case "call":
-      return (await loadFunction(reducer.fn))(items);
+    case "max": {
+      const better = reducer.builtin === "min" ? less : (a: unknown, b: unknown) => less(b, a);
+      let best: unknown[] = [];
+      return { add: (x) => void ((best.length === 0 || better(x, best[0])) && (best = [x])), result: () => best };
+    }
+    case "frequencies": {
+      const counts = counter();
+      return { add: (x) => counts.add(x, 1), result: counts.pairs };
+    }
+    case "distinct": {
+      const seen = new Map<unknown, unknown>();
+      return {
+        add: (v) => {
+          const k = keyOf(v);
+          if (!seen.has(k)) seen.set(k, v);
+        },
+        result: () => [...seen.values()],
+      };
+    }
+    case "topk": {
+      const key = reducer.key && (await loadFunction(reducer.key));
+      return whole((items) => topk(items, reducer.k, key));
+    }
+    case "fold": {
+      const fn = await loadFunction(reducer.fn);
+      let started = reducer.initial !== undefined;
+      let acc = reducer.initial?.value;
+      return {
+        add: (x) => {
+          acc = started ? fn(acc, x) : x;
+          started = true;
+        },
+        result: () => {
+          if (!started) throw new DaskflowError("Bag.fold() of an empty partition without an initial value; give { initial }.");
+          return acc;
+        },
+      };
+    }
+    case "call": {
+      const fn = await loadFunction(reducer.fn);
+      return whole((items) => fn(items));
+    }
     case "foldBy": {
       const key = await loadFunction(reducer.key);
-      return foldPairs(items.map((x) => [key(x), x]), await loadFunction(reducer.fn), reducer.initial);
+      const fn = await loadFunction(reducer.fn);
+      const acc = new Map<unknown, [unknown, unknown]>();
+      return {
+        add: (x) => foldInto(acc, key(x), x, fn, reducer.initial),
+        result: () => [...acc.values()],
+      };
     }
     default:
       throw new DaskflowError(`Bag: '${reducer.builtin}' is not a per-partition reduction.`);

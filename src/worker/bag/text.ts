@@ -14,12 +14,15 @@ export interface TextBlock {
 
 const CHUNK = 64 * 1024;
 
-export function splitLines(text: string): string[] {
-  if (text === "") return [];
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (let i = 0; i < lines.length; i++) if (lines[i]!.endsWith("\r")) lines[i] = lines[i]!.slice(0, -1);
-  return lines;
+/** Pushes the lines of `text` (without their "\n" or "\r\n") one by one, with no array of them all. */
+function pushLines(text: string, sink: (line: string) => void): void {
+  const n = text.length;
+  for (let start = 0; start < n; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = n;
+    sink(text.charCodeAt(end - 1) === 13 && end > start ? text.slice(start, end - 1) : text.slice(start, end));
+    start = end + 1;
+  }
 }
 
 /** The position of the first "\n" at or after `from`, or -1 at the end of the file. */
@@ -33,9 +36,10 @@ function newlineFrom(fd: number, from: number, size: number): number {
   return -1;
 }
 
-export function readBlock(block: TextBlock): string[] {
-  if (block.compression === "gzip") return splitLines(gunzipSync(readFileSync(block.path)).toString("utf8"));
-  if (block.end === null) return splitLines(readFileSync(block.path, "utf8"));
+/** The text of a block: whole lines, from the first that begins in it to the last that does. */
+function readBlockText(block: TextBlock): string {
+  if (block.compression === "gzip") return gunzipSync(readFileSync(block.path)).toString("utf8");
+  if (block.end === null) return readFileSync(block.path, "utf8");
   const fd = openSync(block.path, "r");
   try {
     const size = fstatSync(fd).size;
@@ -46,15 +50,20 @@ export function readBlock(block: TextBlock): string[] {
       begin = nl === -1 ? size : nl + 1;
     }
     const end = Math.min(block.end, size);
-    if (begin >= end) return [];
+    if (begin >= end) return "";
     const nl = newlineFrom(fd, end - 1, size);
     const stop = nl === -1 ? size : nl + 1;
     const buf = Buffer.allocUnsafe(stop - begin);
     readSync(fd, buf, 0, stop - begin, begin);
-    return splitLines(buf.toString("utf8"));
+    return buf.toString("utf8");
   } finally {
     closeSync(fd);
   }
+}
+
+/** A source (pipeline.ts) of the lines of a block. */
+export function blockSource(block: TextBlock): (sink: (line: string) => void) => void {
+  return (sink) => pushLines(readBlockText(block), sink);
 }
 
 export function writeLines(path: string, items: readonly unknown[], compression: "gzip" | null): void {
