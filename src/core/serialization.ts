@@ -3,7 +3,7 @@
  * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
-import { deserialize, serialize } from "node:v8";
+import { ValueParts, type ValueBytes, deserializeValue, serializeValue, v8Region } from "./value-bytes.ts";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
@@ -23,7 +23,14 @@ export interface BatchEnvelope {
   items: Envelope[];
 }
 
+/** The bytes of `value` in one buffer. */
 export function encodeValue(value: unknown, what: string): Buffer {
+  const bytes = encodeValueParts(value, what);
+  return bytes instanceof ValueParts ? bytes.concat() : bytes;
+}
+
+/** The bytes of `value`, its large typed arrays as parts of their own (value-bytes.ts): for channels to write as they are. */
+export function encodeValueParts(value: unknown, what: string): ValueBytes {
   let wrapped: unknown;
   try {
     wrapped = withClassTable(value);
@@ -32,7 +39,7 @@ export function encodeValue(value: unknown, what: string): Buffer {
     throw error;
   }
   try {
-    return serialize(wrapped);
+    return serializeValue(wrapped);
   } catch (error) {
     throw new SerializationError(`${what} cannot be sent to a Dask worker: ${describeUnserializable(value) ?? (error as Error).message}`);
   }
@@ -40,20 +47,20 @@ export function encodeValue(value: unknown, what: string): Buffer {
 
 /** Decodes here and now: class instances need their modules imported already (see decodeValueAsync). */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return reviveCollections(reviveClasses(deserialize(bytes)), bytes);
+  return reviveCollections(reviveClasses(deserializeValue(bytes)), v8Region(bytes));
 }
 
 /** Decodes without giving class instances their prototypes (to read the shape of a value that failed to decode). */
 export function decodeShape(bytes: Uint8Array): unknown {
-  const decoded: unknown = deserialize(bytes);
+  const decoded: unknown = deserializeValue(bytes);
   return isPlainObject(decoded) && CLASSES in decoded ? (decoded[CLASSES] as unknown[])[0] : decoded;
 }
 
 /** Decodes, importing the modules of the classes of the instances in it first. */
 export async function decodeValueAsync(bytes: Uint8Array): Promise<unknown> {
-  const decoded: unknown = deserialize(bytes);
+  const decoded: unknown = deserializeValue(bytes);
   await importClassModules(decoded);
-  return reviveCollections(reviveClasses(decoded), bytes);
+  return reviveCollections(reviveClasses(decoded), v8Region(bytes));
 }
 
 /** The first part of `value` V8 cannot serialize, as "path (kind)". */
@@ -70,7 +77,7 @@ export function describeUnserializable(value: unknown, root = "$"): string | und
       }
       if (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && !isPlainObject(v)) {
         try {
-          serialize(v);
+          serializeValue(v);
         } catch {
           const name = (v).constructor?.name ?? "object";
           found = `${path} is a ${name}, which cannot be copied to another process; pass plain data instead`;
@@ -98,21 +105,21 @@ export function recordToState<R>(record: StateRecord, extra: StateFields<R> = {}
   return makeState<R>(record.type, record.name, fields);
 }
 
-export function encodeEnvelope(state: State<unknown>, record: StateRecord = stateToRecord(state)): Buffer {
+export function encodeEnvelope(state: State<unknown>, record: StateRecord = stateToRecord(state)): ValueBytes {
   return encodeResult(state, record).envelope;
 }
 
 /** The envelope of a final state, and the state it really carries: FAILED when the result cannot be sent. */
-export function encodeResult(state: State<unknown>, record: StateRecord = stateToRecord(state)): { envelope: Buffer; record: StateRecord } {
+export function encodeResult(state: State<unknown>, record: StateRecord = stateToRecord(state)): { envelope: ValueBytes; record: StateRecord } {
   const envelope: Envelope = { state: record };
   if ("data" in state) envelope.data = state.data;
   try {
-    return { envelope: serialize(withClassTable(envelope)), record };
+    return { envelope: serializeValue(withClassTable(envelope)), record };
   } catch {
     const problem = describeClassProblem(state.data, "result") ?? describeUnserializable(state.data, "result");
     const error = new SerializationError(`The task's result cannot be sent back from the worker: ${problem ?? "unsupported value"}`);
     const failed: StateRecord = { ...record, type: "FAILED", name: "Failed", message: error.message, error: serializeError(error) };
-    return { envelope: serialize({ state: failed }), record: failed };
+    return { envelope: serializeValue({ state: failed }), record: failed };
   }
 }
 
@@ -122,8 +129,8 @@ export function encodeResult(state: State<unknown>, record: StateRecord = stateT
  * starts, so the next one decodes at once.
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  const decoded: unknown = deserialize(bytes);
-  if (!needsImports(decoded)) return reviveCollections(reviveClasses(decoded) as Envelope, bytes);
+  const decoded: unknown = deserializeValue(bytes);
+  if (!needsImports(decoded)) return reviveCollections(reviveClasses(decoded) as Envelope, v8Region(bytes));
   importClassModules(decoded).catch(() => {}); // reported by decodeEnvelopeAsync when the data is asked for
   const bare = (decoded as Record<string, [Envelope | BatchEnvelope]>)[CLASSES]![0];
   if ("items" in bare) return { items: bare.items.map((item) => ({ state: item.state })) } as unknown as Envelope;

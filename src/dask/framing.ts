@@ -13,6 +13,7 @@
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+import { ValueParts } from "../core/value-bytes.ts";
 
 /** Binary values of at least this size are written as their own part of a frame, not copied into it. */
 const BY_REFERENCE = 64 * 1024;
@@ -21,6 +22,8 @@ const BY_REFERENCE = 64 * 1024;
 const LARGE = 1024 * 1024;
 const MAX_FRAME = 2 ** 32 - 1;
 const SIDE_EXT = 1;
+/** MessagePack ext type of a reference to a file of the sender's (the bridge's value files; sender-files.ts). */
+export const SENDER_FILE_EXT = 2;
 /** Binary values of at least this size go through the side file when the channel has one. */
 const SIDE_MIN = 1024 * 1024;
 
@@ -38,12 +41,14 @@ export class SideFile {
     return { requests: new SideFile(fds[0]!), replies: new SideFile(fds[1]!) };
   }
 
-  /** Writes `bytes` after the message's earlier values; the ext payload that refers to them. */
-  put(bytes: Uint8Array): Uint8Array {
+  /** Writes `bytes` (one value, perhaps in parts) after the message's earlier values; the ext payload that refers to them. */
+  put(bytes: Uint8Array | ValueParts): Uint8Array {
     const offset = this.#end;
-    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, offset + done);
-    this.#end += bytes.byteLength;
-    return reference(offset, bytes.byteLength);
+    for (const part of bytes instanceof ValueParts ? bytes.parts : [bytes]) {
+      for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, this.#end + done);
+      this.#end += part.byteLength;
+    }
+    return reference(offset, this.#end - offset);
   }
 
   begin(): void {
@@ -123,8 +128,9 @@ function isContainer(value: unknown): value is Record<string, unknown> | unknown
   return proto === Object.prototype || proto === null;
 }
 
-function isLargeBinary(value: unknown): value is ArrayBufferView {
-  return ArrayBuffer.isView(value) && value.byteLength >= BY_REFERENCE;
+/** A binary value written as its own part(s): a large view, or a value's bytes in parts (value-bytes.ts). */
+function isLargeBinary(value: unknown): value is ArrayBufferView | ValueParts {
+  return (ArrayBuffer.isView(value) && value.byteLength >= BY_REFERENCE) || value instanceof ValueParts;
 }
 
 /** Whether `value` is, or holds in its arrays and plain objects, a large binary value. */
@@ -138,10 +144,10 @@ function holdsLarge(value: unknown, depth = 0): boolean {
 /** MessagePack of `value`, exactly as the Encoder writes it, with large binaries as parts of their own. */
 function emit(value: unknown, parts: Parts, side: SideFile | undefined): void {
   if (side && isLargeBinary(value) && value.byteLength >= SIDE_MIN) {
-    parts.small(side.put(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
+    parts.small(side.put(value instanceof ValueParts ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
   } else if (isLargeBinary(value)) {
     parts.small(binHeader(value.byteLength));
-    parts.large(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+    for (const part of value instanceof ValueParts ? value.parts : [new Uint8Array(value.buffer, value.byteOffset, value.byteLength)]) parts.large(part);
   } else if (!holdsLarge(value)) {
     parts.small(encoder.encode(value));
   } else if (Array.isArray(value)) {
@@ -215,12 +221,14 @@ export class FrameDecoder<T> {
   #body: Buffer | undefined;
   #bodyFilled = 0;
 
-  /** `side`: the channel's side file to read referenced values from. */
-  constructor(side?: SideFile) {
+  /** `side`: the channel's side file to read referenced values from; `senderFile`: reads a value the sender put
+   * in a file of its own (ext type SENDER_FILE_EXT). */
+  constructor(side?: SideFile, senderFile?: (payload: Uint8Array) => Uint8Array) {
     this.#side = side;
-    if (side) {
+    if (side || senderFile) {
       const extensionCodec = new ExtensionCodec();
-      extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
+      if (side) extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
+      if (senderFile) extensionCodec.register({ type: SENDER_FILE_EXT, encode: () => null, decode: senderFile });
       this.#decoder = new Decoder({ extensionCodec });
     }
   }
@@ -280,7 +288,7 @@ export class FrameDecoder<T> {
     try {
       return this.#decoder.decode(body) as T;
     } finally {
-      this.#side!.clear();
+      this.#side?.clear();
     }
   }
 }

@@ -8,7 +8,7 @@ import { runTask } from "../core/engine.ts";
 import { CrashedRunError, TaskTimeoutError } from "../core/errors.ts";
 import { isFinal, type State, Crashed, Failed, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValue, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
 import { stateError } from "../core/future.ts";
 import { notReadyFor } from "../core/upstream.ts";
 import type { TaskFuture } from "../core/future.ts";
@@ -16,6 +16,7 @@ import type { TaskDefinition } from "../core/task-definition.ts";
 import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
 import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
+import { ValueParts } from "../core/value-bytes.ts";
 import { loadTask } from "./load-task.ts";
 // Collections in arguments (a DataFrame returned by another task) are revived as their classes.
 import "../dask/collections/kinds.ts";
@@ -34,9 +35,9 @@ const threshold = loggingThreshold();
 
 function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
   // The event tells the state the envelope carries (FAILED when the result could not be encoded).
-  const { envelope, record } = encodeResult(state);
+  const { envelope, record } = encodeResult(state); // a large one in parts: written to the channel as they are
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
-  if (envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
+  if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
   send({ op: "done", envelope, event });
 }
 
@@ -157,9 +158,9 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
 function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[]): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
-  const envelope = encodeValue({ items } satisfies BatchEnvelope, "batch result");
+  const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
-  if (envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
+  if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   send({ op: "done", envelope, event });
 }
 

@@ -5,8 +5,9 @@
  * Partitions and partials travel as daskflow-encoded bytes, so values keep their types between tasks.
  */
 import { serializeError } from "../../core/errors.ts";
-import { decodeValue, encodeValue } from "../../core/serialization.ts";
+import { decodeValue, encodeValueParts } from "../../core/serialization.ts";
 import type { BagReducer } from "../../dask/collections/bag/plan.ts";
+import type { ValueBytes } from "../../core/value-bytes.ts";
 import type { BagProgram, SidecarMessage, SidecarRequest } from "../../dask/protocol.ts";
 import { loadFunction } from "./functions.ts";
 import { hashKey, keyOf } from "./keys.ts";
@@ -16,25 +17,25 @@ import { blockSource, writeLines } from "./text.ts";
 
 type Send = (message: SidecarMessage) => void;
 
-async function run(program: BagProgram, inputs: Uint8Array[]): Promise<Uint8Array | Uint8Array[]> {
+async function run(program: BagProgram, inputs: Uint8Array[]): Promise<ValueBytes | ValueBytes[]> {
   switch (program.kind) {
     case "partition": {
       const source = program.read ? blockSource(program.read) : arraySource(decodeValue(inputs[0]!) as unknown[]);
       if (program.then) {
         const partial = await accumulator(decodeValue(program.then) as BagReducer);
         await runSteps(source, program.steps, partial.add);
-        return encodeValue(partial.result(), "a partial result of a Bag reduction");
+        return encodeValueParts(partial.result(), "a partial result of a Bag reduction");
       }
       const items: unknown[] = [];
       await runSteps(source, program.steps, (x) => items.push(x));
       if (program.write) {
         writeLines(program.write.path, items, program.write.compression);
-        return encodeValue(program.write.path, "a path");
+        return encodeValueParts(program.write.path, "a path");
       }
-      return encodeValue(items, "a Bag partition");
+      return encodeValueParts(items, "a Bag partition");
     }
     case "aggregate":
-      return encodeValue(await aggregate(decodeValue(program.agg) as BagReducer, inputs.map(decodeValue), program.final), "a Bag reduction");
+      return encodeValueParts(await aggregate(decodeValue(program.agg) as BagReducer, inputs.map(decodeValue), program.final), "a Bag reduction");
     case "split": {
       const key = await loadFunction(decodeValue(program.key) as Parameters<typeof loadFunction>[0]);
       const buckets: [unknown, unknown][][] = Array.from({ length: program.n }, () => []);
@@ -42,7 +43,7 @@ async function run(program: BagProgram, inputs: Uint8Array[]): Promise<Uint8Arra
         const k = key(x);
         buckets[hashKey(k) % program.n]!.push([k, x]);
       }
-      return buckets.map((b) => encodeValue(b, "a Bag shuffle bucket"));
+      return buckets.map((b) => encodeValueParts(b, "a Bag shuffle bucket"));
     }
     case "group": {
       const groups = new Map<unknown, [unknown, unknown[]]>();
@@ -54,7 +55,7 @@ async function run(program: BagProgram, inputs: Uint8Array[]): Promise<Uint8Arra
           else groups.set(id, [k, [x]]);
         }
       }
-      return encodeValue([...groups.values()], "a Bag group");
+      return encodeValueParts([...groups.values()], "a Bag group");
     }
   }
 }
