@@ -35,6 +35,10 @@ class Connection:
     # A cluster class without `asynchronous` runs in Dask's synchronous mode (its own event loop thread): it is
     # built, adapted and closed from a worker thread, never on the bridge's loop.
     synchronous: bool = False
+    # Results are fetched from the workers directly when they are this host's own (a LocalCluster the bridge made):
+    # one transfer instead of two through the scheduler. None: as the Client decides (`direct_to_workers`), since
+    # a remote cluster's workers may not be reachable from here.
+    gather_direct: bool | None = None
     closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -187,6 +191,8 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
             cluster = await cluster
     conn = Connection(client=None, cluster=cluster, created=True, synchronous=synchronous)  # type: ignore[arg-type]
     conn.plugin_preinstalled = worker_plugin is not None and any(p is worker_plugin for p in cluster_kwargs.get("plugins") or [])
+    if _is_local_cluster(cls) and "direct_to_workers" not in client_kwargs:
+        conn.gather_direct = True
     try:
         if adapt_kwargs is not None:
             await _adapt(conn, cluster_class, adapt_kwargs)

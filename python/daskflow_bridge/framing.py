@@ -37,6 +37,7 @@ READ_SIZE = 1 << 16  # a read when no large frame is being filled
 PIPE_SIZE = 1 << 20  # what a sidecar's pipes hold: fewer, longer turns between writer and reader than 64 KiB
 _IOV_MAX = 512  # parts per writev (Linux takes up to 1024)
 SIDE_EXT = 1  # MessagePack ext type of a reference into the channel's side file
+SENDER_FILE_EXT = 2  # MessagePack ext type of a reference to a file of the sender's (sender_files.py)
 SIDE_MIN = 1 << 20  # binary values of at least this size go through the side file when the channel has one
 SIDE_FILES_ENV = "DASKFLOW_SIDE_FILES"  # tells a sidecar its side files' fds: "requests,replies"
 
@@ -50,6 +51,13 @@ class ProtocolError(Exception):
 
 class ChannelClosed(EOFError):
     """The peer closed its end of the channel."""
+
+
+class Opaque:
+    """Bytes held as a flat memoryview (``view``) by an object that is not itself a buffer (large_value.py's
+    LargeValue): channels write its bytes."""
+
+    __slots__ = ("view",)
 
 
 class SideFile:
@@ -73,7 +81,7 @@ class SideFile:
         self._end = 0
 
     def put(self, data: Any) -> msgpack.ExtType:
-        view = memoryview(data).cast("B")
+        view = data.view if isinstance(data, Opaque) else memoryview(data).cast("B")
         offset, n = self._end, view.nbytes
         done = 0
         while done < n:
@@ -107,8 +115,9 @@ class SideFile:
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def encode_parts(msg: dict[str, Any], side: SideFile | None = None) -> list[Any]:
-    """One frame as parts to write in order: large binary values by reference (or in ``side``), the rest packed."""
+def encode_parts(msg: dict[str, Any], side: Any = None) -> list[Any]:
+    """One frame as parts to write in order: large binary values by reference (or in ``side``: a SideFile, or
+    anything with its ``begin`` and ``put``, like sender_files.py's SenderFiles), the rest packed."""
     if not _holds_large(msg):
         body = msgpack.packb(msg, use_bin_type=True)
         _check_size(len(body))
@@ -151,10 +160,12 @@ def _check_size(size: int) -> None:
 
 
 def _is_large_binary(v: Any) -> bool:
-    return isinstance(v, (bytes, bytearray, memoryview)) and _nbytes(v) >= BY_REFERENCE
+    return isinstance(v, (bytes, bytearray, memoryview, Opaque)) and _nbytes(v) >= BY_REFERENCE
 
 
 def _nbytes(v: Any) -> int:
+    if isinstance(v, Opaque):
+        return v.view.nbytes
     return v.nbytes if isinstance(v, memoryview) else len(v)
 
 
@@ -170,14 +181,14 @@ def _holds_large(v: Any, depth: int = 0) -> bool:
     return False
 
 
-def _emit(v: Any, parts: "_Parts", side: SideFile | None) -> None:
+def _emit(v: Any, parts: "_Parts", side: Any) -> None:
     """MessagePack of ``v`` exactly as ``msgpack.packb`` writes it, large binaries as parts of their own."""
     if side is not None and _is_large_binary(v) and _nbytes(v) >= SIDE_MIN:
         parts.small(msgpack.packb(side.put(v)))
     elif _is_large_binary(v):
         n = _nbytes(v)
         parts.small(b"\xc4" + bytes([n]) if n < 0x100 else b"\xc5" + _U16.pack(n) if n < 0x10000 else b"\xc6" + _U32.pack(n))
-        parts.large(v)
+        parts.large(v.view if isinstance(v, Opaque) else v)
     elif not _holds_large(v):
         parts.small(msgpack.packb(v, use_bin_type=True))
     elif isinstance(v, dict):

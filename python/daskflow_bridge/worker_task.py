@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+from .large_value import wrap
 from .plugin import SidecarPool, get_pool
 from .sidecar import Sidecar, SidecarError
 from .protocol import (
@@ -41,8 +42,9 @@ class _TimedOut(Exception):
         self.attempt = attempt
 
 
-def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str, *dep_results: bytes) -> bytes | bytearray:
-    """Run one daskflow task on a warm Node sidecar of this worker; return its result envelope (bytes; a large one a bytearray)."""
+def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str, *dep_results: Any) -> Any:
+    """Run one daskflow task on a warm Node sidecar of this worker; return its result envelope (bytes; a large one a
+    LargeValue)."""
     from distributed import get_worker
 
     worker = get_worker()
@@ -238,7 +240,7 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                 raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
             if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
                 log_event(msg["event"])
-            return env  # a large one is the frame's own bytearray (framing.py): Dask sends it without a copy
+            return wrap(env)  # a large one as a LargeValue: no copy when Dask receives it elsewhere
         else:
             raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
 

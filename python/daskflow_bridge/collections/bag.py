@@ -31,6 +31,7 @@ class BagPlanError(ValueError):
 def run_partition(plugin_name: str, program: dict, *inputs: Any) -> Any:
     """One Bag task on a worker: the program runs in a Node sidecar of the run; returns its bytes (or, for a
     shuffle split, a list of bytes)."""
+    from ..large_value import wrap
     from ..plugin import get_pool
     from ..protocol import OP_BAG, OP_BAG_DONE, ChannelClosed, ProtocolError
 
@@ -46,7 +47,8 @@ def run_partition(plugin_name: str, program: dict, *inputs: Any) -> Any:
             op = msg.get("op")
             if op == OP_BAG_DONE:
                 if msg.get("ok"):
-                    return msg.get("data")
+                    data = msg.get("data")  # large partitions as LargeValues: no copy when Dask moves them
+                    return [wrap(d) for d in data] if isinstance(data, list) else wrap(data)
                 err = msg.get("error") or {}
                 raise BagFunctionError(err.get("name") or "Error", err.get("message") or "", err.get("stack") or "")
             if op == "event":
