@@ -16,6 +16,7 @@ from . import client_ops, collections
 from . import protocol as P
 from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
+from .sender_files import SENDER_FILES_ENV, SenderFiles
 from .shipping import DaskflowCodePlugin
 from .worker_task import run_task
 
@@ -100,12 +101,16 @@ class Bridge:
         self.tasks: set[asyncio.Task] = set()
         self.pump_task: asyncio.Task | None = None
         self.closed = False
+        self.files: SenderFiles | None = None
+        self.files_on = False
 
     # ------------------------------------------------------------------ output
     def send(self, msg: dict[str, Any]) -> None:
         if self.out is None or self.out_closed or self.out.is_closing():
             return
-        for part in P.encode_parts(msg):  # gathered results by reference, not copied into the frame first
+        # Gathered results by reference, not copied into the frame first; in files of their own when the flow
+        # process reads those (sender_files.py).
+        for part in P.encode_parts(msg, self.files if self.files_on else None):
             self.out.write(part)
 
     def log(self, level: str, message: str) -> None:
@@ -135,6 +140,9 @@ class Bridge:
         rtransport, _ = await loop.connect_read_pipe(lambda: _Reader(self), rpipe)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.begin_shutdown, 128 + sig)
+        if os.environ.get(SENDER_FILES_ENV) == "1" and SenderFiles.available():
+            self.files = SenderFiles()
+            self.send({"op": P.OP_SIDE_PROBE, "fd": self.files.probe()})
         consumer = asyncio.ensure_future(self._consume())
         stopper = asyncio.ensure_future(self.stop.wait())
         await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -143,6 +151,8 @@ class Bridge:
         await self.teardown()
         rtransport.close()
         await self._flush()
+        if self.files is not None:
+            self.files.close()
         return self.exit_code or 0
 
     async def _flush(self) -> None:
@@ -179,6 +189,13 @@ class Bridge:
                     args = {"plugin_name": self.plugin_name, **(msg.get("args") or {})}
                     self._spawn(self._request(rid, collections.run(
                         msg.get("kind"), msg.get("action"), msg.get("plan"), args, self._client())))
+                elif op == P.OP_RELEASE_FILES:
+                    if self.files is not None:
+                        self.files.release(msg.get("fds") or [])
+                elif op == P.OP_SIDE_FILES:
+                    if self.files is not None:
+                        self.files_on = msg.get("ok") is True
+                        self.files.release([msg.get("fd")])
                 elif op == P.OP_SHIP:
                     self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:
@@ -418,7 +435,7 @@ class Bridge:
         if missing:
             raise UnknownKeyError(f"cannot gather {missing!r}: the bridge does not hold these keys "
                                   "(never submitted, or already released)")
-        return list(await self._client().gather([self.futures[k] for k in keys]))
+        return list(await self._client().gather([self.futures[k] for k in keys], direct=self.conn.gather_direct))
 
     async def _ship(self, run: str, pack: dict[str, Any]) -> None:
         """Every worker, and every worker that joins later, lays this pack into the run's code folder."""

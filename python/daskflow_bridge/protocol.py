@@ -27,6 +27,8 @@ OP_SCHEDULER_INFO = "scheduler-info"
 OP_WAIT_FOR_WORKERS = "wait-for-workers"
 OP_UNPUBLISH = "unpublish"  # DaskClient: drop the datasets its persisted collections were published under
 OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/shipping/)
+OP_SIDE_FILES = "side-files"  # the flow process's answer to OP_SIDE_PROBE: whether it can read the bridge's files
+OP_RELEASE_FILES = "release-files"  # the flow process read these value files (sender_files.py): close them
 OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
 
 # ---- bridge -> flow process
@@ -34,6 +36,7 @@ OP_REPLY = "reply"
 OP_DONE = "done"
 OP_EVENT = "event"
 OP_LOG = "log"
+OP_SIDE_PROBE = "side-probe"  # first message when the flow process asked for value files (sender_files.py)
 
 # ---- worker (run_task) <-> Node sidecar
 OP_READY = "ready"

@@ -8,6 +8,7 @@ import type { Readable, Writable } from "node:stream";
 import { CrashedRunError, DaskflowError, type SerializedError, deserializeError } from "../core/errors.ts";
 import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrameParts } from "./protocol.ts";
 import { type PythonChoice, pythonEnv } from "./paths.ts";
+import { SENDER_FILES_ENV, SenderFiles, senderFilesWanted } from "./sender-files.ts";
 import { setupHint, setupProblem } from "./setup-errors.ts";
 
 export type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -39,15 +40,20 @@ export class Bridge {
     this.#python = python;
     this.#child = spawn(python.path, ["-m", "daskflow_bridge"], {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-      env: pythonEnv(),
+      env: { ...pythonEnv(), ...(senderFilesWanted() ? { [SENDER_FILES_ENV]: "1" } : {}) },
     });
     this.#input = this.#child.stdio[3] as Writable;
     this.#input.on("error", () => {}); // EPIPE when the bridge died; the exit handler reports it
     const output = this.#child.stdio[4] as Readable;
-    const decoder = new FrameDecoder<BridgeMessage>();
+    const files = new SenderFiles(() => this.#child.pid);
+    const decoder = new FrameDecoder<BridgeMessage>(undefined, files.read);
     output.on("data", (chunk: Buffer) => {
-      for (const message of decoder.push(chunk)) {
+      const got = decoder.push(chunk);
+      const read = files.takeRead();
+      if (read.length) this.send({ op: "release-files", fds: read });
+      for (const message of got) {
         if (message.op === "reply") this.#settle(message);
+        else if (message.op === "side-probe") this.send({ op: "side-files", fd: message.fd, ok: files.probe(message.fd) });
         else handlers.message(message);
       }
     });

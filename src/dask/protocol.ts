@@ -6,6 +6,7 @@
 import type { SerializedError } from "../core/errors.ts";
 import type { StateRecord } from "../core/state.ts";
 import type { CollectionKind } from "./collections/collection.ts";
+import type { ValueBytes } from "../core/value-bytes.ts";
 
 export interface DaskAnnotations {
   resources?: Record<string, number>;
@@ -130,7 +131,10 @@ export type BridgeRequest =
   | { op: "collection"; id: number; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
   /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
   | { op: "ship"; id: number; run: string; pack: ShippedPack }
-  | { op: "close"; id: number };
+  | { op: "close"; id: number }
+  /** The answer to `side-probe`, and the bridge's value files read since (sender-files.ts). */
+  | { op: "side-files"; fd: number; ok: boolean }
+  | { op: "release-files"; fds: number[] };
 
 /** A worker event on the run's topic. */
 export type WorkerEvent =
@@ -178,7 +182,9 @@ export type BridgeMessage =
   | { op: "reply"; id: number; ok: false; error: SerializedError }
   | { op: "done"; key: string; status: "finished" | "error" | "cancelled"; error?: SerializedError }
   | { op: "event"; data: WorkerEvent }
-  | { op: "log"; level: "debug" | "info" | "warning" | "error"; message: string };
+  | { op: "log"; level: "debug" | "info" | "warning" | "error"; message: string }
+  /** First, when this process asked for value files: a file of the bridge's holding a known text to read. */
+  | { op: "side-probe"; fd: number };
 
 /** worker (run_task) → sidecar */
 export type SidecarRequest =
@@ -222,10 +228,10 @@ export type SidecarMessage =
   | { op: "event"; data: WorkerEvent }
   /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
   | { op: "secede" }
-  | { op: "done"; envelope: Uint8Array; event?: WorkerEvent }
+  | { op: "done"; envelope: ValueBytes; event?: WorkerEvent }
   /** The running task's nested submits and client calls: a bridge request, served by its own worker. */
   | { op: "bridge"; message: BridgeRequest }
-  | { op: "bag-done"; ok: true; data: Uint8Array | Uint8Array[] }
+  | { op: "bag-done"; ok: true; data: ValueBytes | ValueBytes[] }
   | { op: "bag-done"; ok: false; error: SerializedError };
 
 export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";

@@ -5,6 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readlinkSync } from "node:fs";
 import { flow, getRunContext } from "../../src/index.ts";
 import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
 import { type TestCluster, startCluster } from "./fixtures.ts";
@@ -62,4 +63,28 @@ test("a large Buffer stays a Buffer, and the small values next to it keep their 
   assert.ok(Buffer.isBuffer(value.buffer), "a Buffer stays a Buffer");
   assert.equal(digest(value.buffer), digest(seededBytes(2, 11)));
   assert.deepEqual({ ...value, buffer: undefined }, { before: [1, "two", null], buffer: undefined, after: { ok: true } });
+});
+
+/** The bridge's memfds of values not yet read by the flow process (python/daskflow_bridge/sender_files.py). */
+function bridgeValueFiles(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return ""; // closed while listing
+      }
+    })
+    .filter((link) => link.startsWith("/memfd:daskflow-value") || link.startsWith("/memfd:daskflow-probe"));
+}
+
+test("large values several at a time reach the flow through the bridge's value files, each closed once read", { skip: process.platform !== "linux" && "value files are Linux-only" }, async () => {
+  const { values, held } = await flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+    const runner = getRunContext().taskRunner as DaskTaskRunner;
+    const futures = [3, 4, 5].map((seed) => bigBytes.submit(4, seed));
+    const values = await Promise.all(futures.map((f) => f.result())); // three gathers in flight at once
+    return { values, held: bridgeValueFiles(runner.bridgePid!) };
+  })();
+  values.forEach((v, i) => assert.equal(digest(v), digest(seededBytes(4, 3 + i))));
+  assert.deepEqual(held, [], "the bridge holds no value file after the flow process read them");
 });
