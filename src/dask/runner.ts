@@ -250,7 +250,10 @@ export class DaskTaskRunner implements TaskRunner {
     this.#started ??= this.#start().then(
       (info) => (this.#info = info),
       (error: Error) => {
-        this.#fail(error);
+        // Task runs waiting for the cluster end CRASHED with the reason. With none (a getDaskClient() call started
+        // it), the caller gets the error to handle: the flow run is not crashed by what its code caught, and a
+        // task submitted later still crashes with it (#flush).
+        if (this.#runs.size > 0 || this.#batch.length > 0) this.#fail(error);
         throw error;
       },
     );
