@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/raw_large.py '<cluster kwargs JSON>' '<sizes in MiB JSON>'
 
-For each size: a task returning that many bytes, gathered by the client ("to_client"); and the same task on the
-first worker feeding a task on the second that returns the length ("task_to_task"). Prints one JSON object (seconds).
+For each size: a task returning that many bytes, gathered by the client ("to_client": ``future.result()``, through
+the scheduler as Dask does by default; "to_client_direct": ``client.gather(future, direct=True)``, from the worker
+itself, as daskflow's bridge gathers from a LocalCluster it made); and the same task on the first worker feeding a
+task on the second that returns the length ("task_to_task"). Prints one JSON object (seconds).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def main() -> None:
 
     kwargs = json.loads(sys.argv[1])
     sizes = json.loads(sys.argv[2])
-    out: dict = {"to_client": {}, "task_to_task": {}}
+    out: dict = {"to_client": {}, "to_client_direct": {}, "task_to_task": {}}
     with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
         first, second = sorted(client.scheduler_info()["workers"])[:2]
         assert client.submit(size_of, client.submit(make_bytes, 0, workers=[first], pure=False), workers=[second], pure=False).result() == 0
@@ -36,6 +38,11 @@ def main() -> None:
             t = time.perf_counter()
             value = client.submit(make_bytes, mib, pure=False).result()
             out["to_client"][mib] = time.perf_counter() - t
+            assert len(value) == mib * MIB
+            del value
+            t = time.perf_counter()
+            value = client.gather(client.submit(make_bytes, mib, pure=False), direct=True)
+            out["to_client_direct"][mib] = time.perf_counter() - t
             assert len(value) == mib * MIB
             del value
             t = time.perf_counter()
