@@ -6,6 +6,9 @@ folder ``<cache>/views/<run>`` is made of hard links to its packs' files: packs 
 into the same folder, so a module shared by old and new tasks stays at one path — one module instance in a sidecar.
 The run's workers on a host share that folder; the last one to leave removes it. ``<cache>`` is
 ``$DASKFLOW_CODE_CACHE``, else ``$XDG_CACHE_HOME/daskflow/code``, else ``~/.cache/daskflow/code``.
+
+Every change to a flow's code makes a new pack, so packs not used for ``$DASKFLOW_CODE_CACHE_DAYS`` days (7) are
+removed when a new one is unpacked (a pack's folder is touched each time a run uses it).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def unpack_once(cache: str, digest: str, data: bytes) -> str:
     packs = os.path.join(cache, "packs")
     final = os.path.join(packs, digest)
     if os.path.isdir(final):
+        _touch(final)
         return final
     os.makedirs(packs, exist_ok=True)
     with open(os.path.join(packs, f".{digest}.lock"), "a") as lock:
@@ -82,7 +86,51 @@ def unpack_once(cache: str, digest: str, data: bytes) -> str:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+    prune_packs(cache, keep=digest)
     return final
+
+
+def _touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only cache still serves
+
+
+def max_age_seconds() -> float:
+    raw = os.environ.get("DASKFLOW_CODE_CACHE_DAYS", "7")
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ShippingError(f"DASKFLOW_CODE_CACHE_DAYS must be a number of days, got {raw!r}") from None
+    return days * 86400
+
+
+def prune_packs(cache: str, keep: str) -> list[str]:
+    """Removes the packs of ``cache`` not used for max_age_seconds() (never ``keep``); returns their hashes. A pack
+    whose lock another worker holds is left alone."""
+    import time
+
+    packs = os.path.join(cache, "packs")
+    cutoff = time.time() - max_age_seconds()
+    removed = []
+    for name in os.listdir(packs):
+        path = os.path.join(packs, name)
+        if name.startswith(".") or name == keep or not os.path.isdir(path):
+            continue
+        try:
+            if os.stat(path).st_mtime >= cutoff:
+                continue
+            with open(os.path.join(packs, f".{name}.lock"), "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                trash = tempfile.mkdtemp(prefix=f".{name}-old-", dir=packs)
+                os.rename(path, os.path.join(trash, name))  # gone from its path at once; deleted below
+            shutil.rmtree(trash, ignore_errors=True)
+            os.unlink(os.path.join(packs, f".{name}.lock"))
+            removed.append(name)
+        except OSError:
+            continue  # in use (locked) or removed by another worker meanwhile
+    return removed
 
 
 def _link(src: str, dst: str) -> None:

@@ -75,3 +75,26 @@ def test_a_runs_packs_share_one_folder_of_hard_links_removed_when_its_last_user_
     assert shipping.leave_view(view, "plugin-a") is False and os.path.isdir(view)
     assert shipping.leave_view(view, "plugin-b") is True and not os.path.exists(view)
     assert packed.exists(), "the pack itself stays cached for later runs"
+
+
+def test_packs_unused_for_the_cache_age_are_removed_when_a_new_one_arrives_and_used_ones_stay(tmp_path, monkeypatch):
+    import fcntl
+    import time
+
+    cache = str(tmp_path)
+    old, recent, locked, new = (make_pack({"m.js": bytes([i]) * 100}) for i in range(4))
+    for p in (old, recent, locked):
+        shipping.unpack_once(cache, p["hash"], p["data"])
+    week_ago = time.time() - 8 * 86400
+    for p in (old, locked):
+        os.utime(tmp_path / "packs" / p["hash"], (week_ago, week_ago))
+    os.utime(tmp_path / "packs" / recent["hash"], (week_ago, week_ago))
+    shipping.unpack_once(cache, recent["hash"], recent["data"])  # a run uses it again: touched
+    with open(tmp_path / "packs" / f".{locked['hash']}.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another worker is laying it out right now
+        shipping.unpack_once(cache, new["hash"], new["data"])
+    left = sorted(n for n in os.listdir(tmp_path / "packs") if not n.startswith("."))
+    assert left == sorted([recent["hash"], locked["hash"], new["hash"]])
+    monkeypatch.setenv("DASKFLOW_CODE_CACHE_DAYS", "a week")
+    with pytest.raises(shipping.ShippingError, match="DASKFLOW_CODE_CACHE_DAYS"):
+        shipping.max_age_seconds()
