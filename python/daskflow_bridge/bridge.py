@@ -16,7 +16,7 @@ from . import client_ops, collections
 from . import protocol as P
 from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
-from .sender_files import SENDER_FILES_ENV, SPARE_IDLE, SenderFiles
+from .sender_files import SENDER_FILES_ENV, SenderFiles
 from .shipping import DaskflowCodePlugin
 from .worker_task import run_task
 
@@ -192,11 +192,10 @@ class Bridge:
                 elif op == P.OP_RELEASE_FILES:
                     if self.files is not None:
                         self.files.release(msg.get("fds") or [])
-                        asyncio.get_running_loop().call_later(SPARE_IDLE + 0.1, self.files.drop_idle_spares)
                 elif op == P.OP_SIDE_FILES:
                     if self.files is not None:
                         self.files_on = msg.get("ok") is True
-                        self.files.release([msg.get("fd")], keep=False)
+                        self.files.release([msg.get("fd")])
                 elif op == P.OP_SHIP:
                     self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:

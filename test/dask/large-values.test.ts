@@ -78,16 +78,13 @@ function bridgeValueFiles(pid: number): string[] {
     .filter((link) => link.startsWith("/memfd:daskflow-value") || link.startsWith("/memfd:daskflow-probe"));
 }
 
-test("large values several at a time reach the flow through the bridge's value files, released once read", { skip: process.platform !== "linux" && "value files are Linux-only" }, async () => {
-  const { values, held, later } = await flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+test("large values several at a time reach the flow through the bridge's value files, each closed once read", { skip: process.platform !== "linux" && "value files are Linux-only" }, async () => {
+  const { values, held } = await flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
     const runner = getRunContext().taskRunner as DaskTaskRunner;
     const futures = [3, 4, 5].map((seed) => bigBytes.submit(4, seed));
     const values = await Promise.all(futures.map((f) => f.result())); // three gathers in flight at once
-    const held = bridgeValueFiles(runner.bridgePid!);
-    await new Promise((r) => setTimeout(r, 3000)); // the spares' idle time (sender_files.py SPARE_IDLE) and a margin
-    return { values, held, later: bridgeValueFiles(runner.bridgePid!) };
+    return { values, held: bridgeValueFiles(runner.bridgePid!) };
   })();
   values.forEach((v, i) => assert.equal(digest(v), digest(seededBytes(4, 3 + i))));
-  assert.ok(held.length <= 2, `the bridge keeps at most 2 read files for reuse, got ${held.length}`);
-  assert.deepEqual(later, [], "and closes them once idle");
+  assert.deepEqual(held, [], "the bridge holds no value file after the flow process read them");
 });
