@@ -14,9 +14,7 @@ downstream sidecar. So:
   reference (MessagePack ext type 1: offset and length, two big-endian u64). A pipe moves a 100 MiB result in ~100
   turns between the two processes, each a wait for the other to be scheduled; the side file in one write and one
   read. At most one message with side data is in flight per direction (``run``, then its ``done``), so each
-  message's side data starts at offset 0. The file keeps its pages between messages (writing into pages that exist
-  costs far less than into new ones, on a VM most of all); the worker empties both files once the sidecar has been
-  idle a moment (plugin.py).
+  message's side data starts at offset 0 and the reader empties the file once it has read a frame's values.
 """
 
 from __future__ import annotations
@@ -63,13 +61,13 @@ class Opaque:
 
 
 class SideFile:
-    """One direction's side file (see the module's doc): the writer ``put``s values, the reader ``get``s them; the
-    worker ``trim``s it (frees its memory) when the sidecar is idle."""
+    """One direction's side file (see the module's doc): the writer ``put``s values, the reader ``get``s them and
+    then ``clear``s the file, which frees its memory."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._end = 0  # where the next value of the message being written goes
-        self.used = False  # values were written to or read from the file since the last trim
+        self.used = False  # the frame being decoded read values from the file
 
     @staticmethod
     def create(name: str) -> int:
@@ -89,7 +87,6 @@ class SideFile:
         while done < n:
             done += os.pwrite(self.fd, view[done:], offset + done)
         self._end += n
-        self.used = True
         return msgpack.ExtType(SIDE_EXT, struct.pack(">QQ", offset, n))
 
     def get(self, code: int, payload: bytes) -> Any:
@@ -109,9 +106,8 @@ class SideFile:
         self.used = True
         return data
 
-    def trim(self) -> None:
-        """Frees the file's memory (only while no message of this channel is in flight)."""
-        if self.used and self.fd >= 0:
+    def clear(self) -> None:
+        if self.used:
             self.used = False
             os.ftruncate(self.fd, 0)
 
@@ -260,10 +256,14 @@ def decode_body(body: bytes | bytearray | memoryview, side: SideFile | None = No
     """The message in one frame body (its side file references read from ``side``). A ``bytearray`` body of a large
     frame is consumed: its largest top-level binary value becomes the body itself, trimmed (no copy)."""
     hook = side.get if side is not None else msgpack.ExtType
-    if isinstance(body, bytearray) and len(body) >= LARGE:
-        msg = _decode_owning(body, hook)
-    else:
-        msg = _unpack(body, hook)
+    try:
+        if isinstance(body, bytearray) and len(body) >= LARGE:
+            msg = _decode_owning(body, hook)
+        else:
+            msg = _unpack(body, hook)
+    finally:
+        if side is not None:
+            side.clear()
     if not isinstance(msg, dict) or not isinstance(msg.get("op"), str):
         raise ProtocolError("frame is not a msgpack map with an 'op' string")
     return msg
@@ -428,7 +428,6 @@ class FrameReader:
 
     def __init__(self, fd: int, side: SideFile | None = None) -> None:
         self.fd = fd
-        self.side = side
         self._decoder = FrameDecoder(side)
         self._ready: deque[dict[str, Any]] = deque()
 

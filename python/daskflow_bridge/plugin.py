@@ -25,16 +25,6 @@ TERM_GRACE = 3.0  # seconds between SIGTERM and SIGKILL on teardown
 EOF_GRACE = 0.5  # seconds a sidecar gets to exit by itself after its fd 3 is closed
 
 
-SIDE_TRIM_IDLE = 1.0  # seconds a sidecar is idle before its side files' memory is freed
-
-
-def _trim_if_idle(sc, turn: int) -> None:
-    """Frees ``sc``'s side files when it has stayed idle since it was given back (its ``idle_turn`` unchanged)."""
-    with sc.side_lock:
-        if sc.idle_turn == turn:
-            sc.trim_side_files()
-
-
 class SidecarPool:
     """``size`` warm sidecars; borrow one per task call, give it back, replace the dead."""
 
@@ -72,8 +62,6 @@ class SidecarPool:
             if sc.poll() is not None:  # died while idle
                 self._discard(sc)
                 continue
-            with sc.side_lock:
-                sc.idle_turn += 1  # a trim scheduled while it was idle no longer applies
             try:
                 sc.wait_ready()
             except (SidecarError, ProtocolError, ChannelClosed, OSError) as exc:
@@ -98,12 +86,6 @@ class SidecarPool:
                 sc.kill()
             sc.close_fds()
         else:
-            if sc.side_files_used():
-                with sc.side_lock:
-                    turn = sc.idle_turn
-                timer = threading.Timer(SIDE_TRIM_IDLE, _trim_if_idle, (sc, turn))
-                timer.daemon = True
-                timer.start()
             self._idle.put(sc)
 
     def replace(self, sc: Sidecar) -> Sidecar:

@@ -80,10 +80,6 @@ class Sidecar:
         self.node_version: str | None = None  # from its `ready`
         self.returncode: int | None = None
         self._lock = threading.Lock()
-        # Side files keep their pages between messages; the pool empties them once the sidecar has been idle a
-        # moment (trim_if_idle). `side_lock` orders that against a borrow; `idle_turn` names the idle spell.
-        self.side_lock = threading.Lock()
-        self.idle_turn = 0
 
     # ---- protocol
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
@@ -96,18 +92,6 @@ class Sidecar:
             raise ProtocolError(f"Node sidecar pid {self.pid} sent {msg.get('op')!r} before 'ready'")
         self.node_version = msg.get("node")
         self.ready = True
-
-    def side_files_used(self) -> bool:
-        return any(s is not None and s.used for s in (self.request_side, self.reader.side))
-
-    def trim_side_files(self) -> None:
-        """Frees both side files' memory (only while the sidecar is not borrowed)."""
-        for s in (self.request_side, self.reader.side):
-            if s is not None:
-                try:
-                    s.trim()
-                except OSError:
-                    pass  # closed with the sidecar
 
     def send(self, msg: dict[str, Any]) -> None:
         write_frame(self.wfd, msg, self.request_side)
@@ -175,16 +159,12 @@ class Sidecar:
             except OSError:
                 pass
             self.reader.fd = -1
-        with self.side_lock:  # a pending trim must not truncate whatever reuses these fd numbers
-            for s in (self.request_side, self.reader.side):
-                if s is not None:
-                    s.fd = -1
-            for fd in self.side_fds:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            self.side_fds = []
+        for fd in self.side_fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.side_fds = []
 
     def close_input(self) -> None:
         """Close the sidecar's fd 3 (EOF tells it to exit)."""

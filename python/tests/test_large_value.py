@@ -61,31 +61,3 @@ def test_sender_files_put_values_in_memfds_a_reader_opens_by_proc_path_and_relea
     assert files.open == set()
     with pytest.raises(OSError):
         os.fstat(refs[0])
-
-
-@pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="side files need memfd (Linux)")
-def test_side_files_keep_their_pages_while_busy_and_are_freed_once_the_sidecar_idles():
-    import asyncio
-    import time
-
-    from bridgepeer import sidecar_spec
-    from daskflow_bridge import plugin
-
-    pool = plugin.SidecarPool(sidecar_spec(), 1)
-    pool.start()
-    try:
-        sc = pool.borrow()
-        sc.request_side.put(os.urandom(2 * LARGE))  # a large request, as run_task's frame writer does
-        fd = sc.request_side.fd
-        pool.give_back(sc)
-        again = pool.borrow()  # borrowed again before the idle trim: the pages are still there to reuse
-        assert again is sc
-        time.sleep(plugin.SIDE_TRIM_IDLE + 0.5)
-        assert os.fstat(fd).st_size == 2 * LARGE
-        pool.give_back(sc)
-        deadline = time.monotonic() + plugin.SIDE_TRIM_IDLE + 5
-        while os.fstat(fd).st_size and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert os.fstat(fd).st_size == 0, "an idle sidecar's side files are emptied"
-    finally:
-        asyncio.run(pool.close())

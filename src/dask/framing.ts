@@ -8,11 +8,10 @@
  * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/framing.py), and the frame holds a
  * reference (MessagePack ext type 1: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between
  * the two processes, each a wait to be scheduled; the side file in one write and one read. One message with side
- * data is in flight per direction at a time (`run`, then its `done`): each starts at offset 0. The file keeps its
- * pages between messages (writing into existing pages is much cheaper than into new ones); the worker, which owns
- * both files, empties them when the sidecar has been idle a moment (python/daskflow_bridge/plugin.py).
+ * data is in flight per direction at a time (`run`, then its `done`): each starts at offset 0, and the reader empties
+ * the file once it has read a frame's values.
  */
-import { readSync, writeSync } from "node:fs";
+import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { ValueParts } from "../core/value-bytes.ts";
 
@@ -31,6 +30,7 @@ const SIDE_MIN = 1024 * 1024;
 /** One direction's side file: the writer puts values in it, the reader takes them and empties it. */
 export class SideFile {
   #end = 0;
+  #used = false;
 
   constructor(readonly fd: number) {}
 
@@ -65,7 +65,15 @@ export class SideFile {
       if (got === 0) throw new RangeError(`The side file ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
       done += got;
     }
+    this.#used = true;
     return out;
+  }
+
+  /** After a frame is decoded: frees the memory of the values it read. */
+  clear(): void {
+    if (!this.#used) return;
+    this.#used = false;
+    ftruncateSync(this.fd, 0);
   }
 }
 
@@ -206,6 +214,7 @@ class Parts {
  * length is known (never a re-concatenation per chunk, which is quadratic in the frame's size).
  */
 export class FrameDecoder<T> {
+  readonly #side: SideFile | undefined;
   readonly #decoder: Decoder | undefined;
   readonly #header = Buffer.alloc(4);
   #headerFilled = 0;
@@ -215,6 +224,7 @@ export class FrameDecoder<T> {
   /** `side`: the channel's side file to read referenced values from; `senderFile`: reads a value the sender put
    * in a file of its own (ext type SENDER_FILE_EXT). */
   constructor(side?: SideFile, senderFile?: (payload: Uint8Array) => Uint8Array) {
+    this.#side = side;
     if (side || senderFile) {
       const extensionCodec = new ExtensionCodec();
       if (side) extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
@@ -275,6 +285,10 @@ export class FrameDecoder<T> {
 
   #decode(body: Uint8Array): T {
     if (!this.#decoder) return (body.byteLength >= LARGE ? new Decoder() : decoder).decode(body) as T;
-    return this.#decoder.decode(body) as T;
+    try {
+      return this.#decoder.decode(body) as T;
+    } finally {
+      this.#side?.clear();
+    }
   }
 }
