@@ -101,6 +101,8 @@ class Bridge:
         self.tasks: set[asyncio.Task] = set()
         self.pump_task: asyncio.Task | None = None
         self.closed = False
+        self.collections: dict[Any, asyncio.Task] = {}  # collection requests by key, while they run
+        self.cancelled: set[Any] = set()
         self.files: SenderFiles | None = None
         self.files_on = False
 
@@ -187,8 +189,15 @@ class Bridge:
                 elif op == P.OP_COLLECTION:
                     # Bag partitions run in this run's sidecars: the builder needs the plugin that holds them.
                     args = {"plugin_name": self.plugin_name, **(msg.get("args") or {})}
-                    self._spawn(self._request(rid, collections.run(
-                        msg.get("kind"), msg.get("action"), msg.get("plan"), args, self._client())))
+                    self._spawn(self._request(rid, self._collection(msg.get("key"), collections.run(
+                        msg.get("kind"), msg.get("action"), msg.get("plan"), args, self._client()))))
+                elif op == P.OP_COLLECTION_CANCEL:
+                    for key in msg.get("keys") or []:
+                        task = self.collections.get(key)
+                        if task is not None:
+                            self.cancelled.add(key)
+                            task.cancel()
+                    self.reply(rid, None)
                 elif op == P.OP_RELEASE_FILES:
                     if self.files is not None:
                         self.files.release(msg.get("fds") or [])
@@ -210,6 +219,22 @@ class Bridge:
                     self.reply(rid, error=exc)
                 else:
                     self.log("error", f"daskflow bridge: {op!r} failed: {type(exc).__name__}: {exc}")
+
+    async def _collection(self, key: Any, coro) -> Any:
+        """A collection request, cancellable by ``key`` (collection-cancel): cancelling it releases the Dask futures
+        the builder holds (their ``finally``), which stops the work; the request then fails with FutureCancelled."""
+        if key is None:
+            return await coro
+        self.collections[key] = asyncio.current_task()
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            if key not in self.cancelled:
+                raise  # the bridge is closing
+            raise client_ops.FutureCancelled(f"cancelled on the cluster, so it has no value: {key}") from None
+        finally:
+            self.collections.pop(key, None)
+            self.cancelled.discard(key)
 
     def _spawn(self, coro) -> None:
         t = asyncio.ensure_future(coro)

@@ -128,7 +128,9 @@ export type BridgeRequest =
   /** Datasets a client's persisted collections were published under; dropped when its scope ends. */
   | { op: "unpublish"; names: string[] }
   /** A collection plan (src/dask/collections/collection.ts): `action` (compute, persist, ...) by the builder of `kind`. */
-  | { op: "collection"; id: number; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
+  | { op: "collection"; id: number; key?: string; kind: CollectionKind; action: string; plan: unknown; args?: Record<string, unknown> }
+  /** Stops the collection requests made under these keys (a `compute()` future's work); they fail FutureCancelled. */
+  | { op: "collection-cancel"; id: number; keys: string[] }
   /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
   | { op: "ship"; id: number; run: string; pack: ShippedPack }
   | { op: "close"; id: number }

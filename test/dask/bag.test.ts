@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { flow } from "../../src/index.ts";
 import { Bag, type DaskClient, DaskTaskRunner, getDaskClient } from "../../src/dask/index.ts";
-import { bagInTask, shout } from "./bag-tasks.ts";
+import { bagInTask, shout, slowMark } from "./bag-tasks.ts";
 import { type TestCluster, startCluster } from "./fixtures.ts";
 
 let cluster: TestCluster;
@@ -130,4 +130,24 @@ test("persist keeps partitions for the client's scope; compute gives a future; a
     inTask: await bagInTask.submit(10).result(),
   }));
   assert.deepEqual(await f(), { here: [10, 20, 30], inTask: { sum: 285, evens: 5 } });
+});
+
+test("cancelling a compute() future stops its work on the cluster and the future rejects as cancelled", async () => {
+  const marks = join(dir, "marks.txt");
+  writeFileSync(marks, "");
+  const ran = () => readFileSync(marks, "utf8").split("\n").filter(Boolean).length;
+  // 40 partitions of one element, 300 ms each, on 2 threads: about 6 s of work if nothing stops it.
+  const future = client.compute(Bag.fromSequence(Array.from({ length: 40 }, (_, i) => i), { npartitions: 40 }).map(slowMark, marks, 300).sum());
+  const started = Date.now();
+  while (ran() === 0 && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(ran() > 0, "the work started");
+  await future.cancel();
+  await assert.rejects(future.result(), (e: Error) => e.name === "FutureCancelled" && /cancelled/.test(e.message));
+  await new Promise((r) => setTimeout(r, 1000)); // partitions already running finish
+  const after = ran();
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(ran(), after, "nothing more runs after the cancel");
+  assert.ok(after < 40, `only part of the work ran (${after} of 40 partitions)`);
+  // The client still works.
+  assert.equal(await Bag.fromSequence([1, 2, 3]).sum().compute({ client }), 6);
 });

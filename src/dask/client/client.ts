@@ -171,10 +171,11 @@ export class DaskClient implements AsyncDisposable {
     const { kind, plan } = this.#plan("compute", collection);
     const key = `compute-${kind}-${randomUUID()}`;
     const decode = collection[FROM_RESULT]?.bind(collection) ?? ((v: unknown) => v);
-    const value = this.#collection(kind, "compute", plan, {}).then((v) => decode(v) as T);
+    const value = this.#collection(kind, "compute", plan, {}, key).then((v) => decode(v) as T);
     value.catch(() => {});
-    // The bridge computes at once; the value travels with the reply (cancel drops it).
-    return this.#track(new DaskFuture<T>(key, `compute(${kind})`, () => value, async () => {}));
+    // The bridge computes at once; the value travels with the reply. Cancelling stops the work on the cluster.
+    const cancel = () => this.#bridge.request({ op: "collection-cancel", keys: [key] }).then(() => {}, () => {});
+    return this.#track(new DaskFuture<T>(key, `compute(${kind})`, () => value, cancel));
   }
 
   /**
@@ -197,10 +198,10 @@ export class DaskClient implements AsyncDisposable {
   }
 
   /** One collection request; the modules of functions passed by reference reach the workers first (code shipping). */
-  async #collection(kind: CollectionKind, action: string, plan: unknown, args: Record<string, unknown>): Promise<unknown> {
+  async #collection(kind: CollectionKind, action: string, plan: unknown, args: Record<string, unknown>, key?: string): Promise<unknown> {
     const bridge = this.#bridge;
     if (referencedModules.size) await this.#binding.runner.shipModules([...referencedModules]);
-    return bridge.request<unknown>({ op: "collection", kind, action, plan, args });
+    return bridge.request<unknown>({ op: "collection", kind, action, plan, args, ...(key ? { key } : {}) });
   }
 
   #plan(what: string, collection: unknown) {
