@@ -18,6 +18,7 @@ from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
 from .sender_files import SENDER_FILES_ENV, SenderFiles
 from .shipping import DaskflowCodePlugin
+from .large_value import wrap
 from .worker_task import run_task
 
 logger = logging.getLogger("daskflow_bridge")
@@ -205,6 +206,8 @@ class Bridge:
                     if self.files is not None:
                         self.files_on = msg.get("ok") is True
                         self.files.release([msg.get("fd")])
+                elif op == P.OP_RESTORE:
+                    self._spawn(self._request(rid, self._restore(msg.get("key"), msg.get("data"))))
                 elif op == P.OP_SHIP:
                     self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:
@@ -446,9 +449,18 @@ class Bridge:
                     pass
             self.done_error(fut.key, exc if exc is not None else RuntimeError(f"task ended with status {status}"))
 
+    async def _restore(self, key: Any, data: Any) -> None:
+        """Holds ``data`` (a released task's envelope, sent back by the flow process) under ``key`` for new dependents."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise P.ProtocolError(f"restore of {key!r} without binary data")
+        [future] = await self._client().scatter([wrap(data)], hash=False)
+        self.futures[key] = future
+
     def _release(self, keys: list[Any]) -> None:
         for k in keys:
-            self.futures.pop(k, None)
+            f = self.futures.pop(k, None)
+            if f is not None:
+                f.release()  # now, not when the last reference (e.g. in the as_completed loop) goes away
 
     async def _cancel(self, keys: list[Any]) -> None:
         futs = [self.futures[k] for k in keys if k in self.futures]

@@ -26,6 +26,7 @@ OP_CLIENT_CANCEL = "client-cancel"  # DaskClient: cancel held futures
 OP_SCHEDULER_INFO = "scheduler-info"
 OP_WAIT_FOR_WORKERS = "wait-for-workers"
 OP_UNPUBLISH = "unpublish"  # DaskClient: drop the datasets its persisted collections were published under
+OP_RESTORE = "restore"  # a released result put back on the cluster under a new key (src/dask/results-held.ts)
 OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/shipping/)
 OP_SIDE_FILES = "side-files"  # the flow process's answer to OP_SIDE_PROBE: whether it can read the bridge's files
 OP_RELEASE_FILES = "release-files"  # the flow process read these value files (sender_files.py): close them

@@ -133,6 +133,8 @@ export type BridgeRequest =
   | { op: "collection-cancel"; id: number; keys: string[] }
   /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
   | { op: "ship"; id: number; run: string; pack: ShippedPack }
+  /** A released result put back under a new key (results-held.ts): `data` is its envelope (a batch's `{items}`). */
+  | { op: "restore"; id: number; key: string; data: ValueBytes }
   | { op: "close"; id: number }
   /** The answer to `side-probe`, and the bridge's value files read since (sender-files.ts). */
   | { op: "side-files"; fd: number; ok: boolean }

@@ -1,7 +1,8 @@
 /**
  * DaskTaskRunner: sends task runs to a Dask cluster through the bridge process. The cluster is created (or
  * connected to) lazily on the first submit; submits made in one tick go to the scheduler together; task states and
- * logs come back live as worker events; results stay on the cluster until someone asks for them.
+ * logs come back live as worker events; results stay on the cluster until the flow process has them (then they are
+ * released: results-held.ts).
  */
 import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
@@ -24,6 +25,7 @@ import {
 } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
 import { ShippingSession } from "./shipping/session.ts";
+import { type HeldTask, HeldResults } from "./results-held.ts";
 import { SIDECAR_ENV, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
@@ -33,17 +35,19 @@ interface Run {
   item?: number;
 }
 
-/** One Dask task: a single run, or a batch of runs of one task. */
-interface DaskTask {
-  key: string;
+/** One Dask task: a single run, or a batch of runs of one task; released from the cluster once its results are
+ * here (results-held.ts). */
+interface DaskTask extends HeldTask {
   runs: Run[];
-  batch: boolean;
   upstreams: TaskFuture<unknown>[];
   /** Fallback for a finished Dask task whose final state events have not arrived. */
   fallback?: NodeJS.Timeout;
   /** Its result envelope(s), fetched once when someone needs data that did not come inline. */
   loaded?: Promise<Envelope[]>;
 }
+
+/** An inline envelope with its data (decodeEnvelope leaves the data out while class modules are imported). */
+const whole = (envelope: Envelope): boolean => envelope.state.type !== StateType.COMPLETED || "data" in envelope;
 
 /** How long a finished task's final state event may lag its Dask completion before the envelope is fetched. */
 const FINAL_EVENT_GRACE_MS = 1500;
@@ -91,6 +95,20 @@ export class DaskTaskRunner implements TaskRunner {
   /** The module of each batched task, to ship it before the task is sent. */
   #moduleOf = new WeakMap<SubmitTask, string>();
   readonly #shipping: ShippingSession;
+  readonly #held = new HeldResults({
+    needed: () => new Set(this.#batch.flatMap((t) => t.deps)),
+    release: (keys) => {
+      if (!this.#crash && !this.#closed) this.#bridge?.send({ op: "release", keys });
+    },
+    restore: (key, data) => this.#ensureStarted().then(() => this.#bridge!.request<null>({ op: "restore", key, data })).then(() => {}),
+    restored: () => {
+      if (this.#batch.length && !this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
+    },
+    failed: (error) => this.#fail(error),
+  });
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
@@ -160,7 +178,7 @@ export class DaskTaskRunner implements TaskRunner {
   submit(s: TaskSubmission): void {
     if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down; submit from a new flow run.");
     const key = `${s.task.name}-${s.taskRun.id}`;
-    this.#enqueue(encodeSubmission(s, key, (f) => this.#refs.get(f)), [s], false);
+    this.#enqueue(encodeSubmission(s, key, (f) => this.#refFor(f)), [s], false);
   }
 
   /** `map` with a batch size: the runs go to Dask as one task, each keeping its own future and state. */
@@ -168,7 +186,16 @@ export class DaskTaskRunner implements TaskRunner {
     if (this.#closed) throw new DaskflowError("This DaskTaskRunner was shut down; submit from a new flow run.");
     if (submissions.length === 0) return;
     const key = `${submissions[0]!.task.name}-batch-${randomUUID()}`;
-    this.#enqueue(encodeBatch(submissions, key, (f) => this.#refs.get(f)), submissions, true);
+    this.#enqueue(encodeBatch(submissions, key, (f) => this.#refFor(f)), submissions, true);
+  }
+
+  /** Where a submit finds an upstream's result: its Dask task, or the key its value was put back under. */
+  #refFor(future: TaskFuture<unknown>): DaskRef | undefined {
+    const ref = this.#refs.get(future);
+    const task = ref && this.#tasks.get(ref.key);
+    if (!ref || !task?.released) return ref;
+    const key = this.#held.keyFor(task);
+    return ref.item === undefined ? { key } : { key, item: ref.item };
   }
 
   #enqueue({ task, upstreams }: Encoded, submissions: readonly TaskSubmission[], batch: boolean): void {
@@ -176,7 +203,8 @@ export class DaskTaskRunner implements TaskRunner {
     const moduleUrl = submissions[0]!.task.moduleUrl;
     if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
     if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
-    const daskTask: DaskTask = { key: task.key, runs: [], batch, upstreams };
+    const runs: Run[] = [];
+    const daskTask: DaskTask = { key: task.key, runs, batch, upstreams, final: () => runs.every((r) => isFinal(r.future.state)) };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
       const run: Run = { future: s.future, task: daskTask };
@@ -218,6 +246,7 @@ export class DaskTaskRunner implements TaskRunner {
         this.#batch.map((t) => this.#moduleOf.get(t)),
         (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}),
       );
+      await this.#held.settled(); // upstream values being put back on the cluster
     } catch (error) {
       // #ensureStarted marked every run CRASHED with the reason; a shipment that failed does so here
       this.#fail(error as Error);
@@ -234,9 +263,10 @@ export class DaskTaskRunner implements TaskRunner {
       this.#batch = []; // those runs are CRASHED already
       return;
     }
-    // Up to the first task whose code is not on the workers yet (later ones may depend on it): the next flush
-    // ships it and sends the rest.
-    const ready = this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)));
+    // Up to the first task whose code is not on the workers yet, or whose upstream's value is being put back (later
+    // ones may depend on it): the next flush ships or waits for it and sends the rest.
+    const restoring = this.#held.restoring;
+    const ready = this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)) || (restoring.size > 0 && t.deps.some((d) => restoring.has(d))));
     const tasks = ready === -1 ? this.#batch : this.#batch.slice(0, ready);
     this.#batch = ready === -1 ? [] : this.#batch.slice(ready);
     if (this.#batch.length && !this.#flushing) {
@@ -244,6 +274,7 @@ export class DaskTaskRunner implements TaskRunner {
       setImmediate(() => void this.#flush());
     }
     if (tasks.length && this.#bridge && !this.#crash) this.#bridge.send({ op: "submit", tasks });
+    this.#held.flush(); // releases that waited for these submits
   }
 
   #ensureStarted(): Promise<StartReply> {
@@ -353,6 +384,7 @@ export class DaskTaskRunner implements TaskRunner {
         const item = inline?.[i];
         if (run) this.#setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
       });
+      if (inline?.every(whole)) this.#held.haveLocally(task, inline, true);
       return;
     }
     const run = this.#runs.get(event.key);
@@ -367,6 +399,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
     this.#setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
+    if (inline && isFinal(run.future.state) && whole(inline)) this.#held.haveLocally(run.task, [inline], true);
   }
 
   #setState(run: Run, state: State<unknown>): void {
@@ -375,14 +408,19 @@ export class DaskTaskRunner implements TaskRunner {
     }
     run.future[setFutureState](state);
     if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
+    this.#held.offer(run.task);
   }
 
   /** The Dask task's result envelope(s), one per run, fetched once. */
   #envelopes(task: DaskTask): Promise<Envelope[]> {
-    task.loaded ??= this.#gather(task.key).then(async (bytes) => {
-      const decoded = await decodeEnvelopeAsync(bytes);
-      return task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
-    });
+    task.loaded ??= task.local
+      ? Promise.resolve(task.local)
+      : this.#gather(task.key).then(async (bytes) => {
+          const decoded = await decodeEnvelopeAsync(bytes);
+          const envelopes = task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
+          this.#held.haveLocally(task, envelopes, false);
+          return envelopes;
+        });
     return task.loaded;
   }
 
@@ -519,6 +557,7 @@ export class DaskTaskRunner implements TaskRunner {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#held.stop();
     for (const task of this.#tasks.values()) clearTimeout(task.fallback);
     const bridge = this.#bridge;
     try {

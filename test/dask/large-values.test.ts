@@ -83,7 +83,10 @@ test("large values several at a time reach the flow through the bridge's value f
     const runner = getRunContext().taskRunner as DaskTaskRunner;
     const futures = [3, 4, 5].map((seed) => bigBytes.submit(4, seed));
     const values = await Promise.all(futures.map((f) => f.result())); // three gathers in flight at once
-    return { values, held: bridgeValueFiles(runner.bridgePid!) };
+    // The release is a message to the bridge: give it a moment to arrive.
+    let held = bridgeValueFiles(runner.bridgePid!);
+    for (let i = 0; i < 40 && held.length; i++) held = (await new Promise((r) => setTimeout(r, 50)), bridgeValueFiles(runner.bridgePid!));
+    return { values, held };
   })();
   values.forEach((v, i) => assert.equal(digest(v), digest(seededBytes(4, 3 + i))));
   assert.deepEqual(held, [], "the bridge holds no value file after the flow process read them");

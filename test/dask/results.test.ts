@@ -6,6 +6,7 @@ import { flow, task, InvalidOptionError, StateType, TaskTimeoutError } from "../
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { blockThenReturn, double, explode, shout } from "./fixtures/tasks.ts";
 import { needsConfig } from "./fixtures/throws-on-worker.ts";
+import { napMs } from "./tasks.ts";
 import { type TestCluster, schedulerTaskKeys, startCluster } from "./fixtures.ts";
 
 let cluster: TestCluster;
@@ -60,17 +61,23 @@ test("on Dask, every final state has result(); a failed flow's state reaches wha
   assert.equal(await ok().result(), 100);
 });
 
-test("a future from DaskTaskRunner tells its Dask key, which starts with the task's name and is on the scheduler", async () => {
+test("a future from DaskTaskRunner tells its Dask key, which starts with the task's name and is on the scheduler while it runs", async () => {
   const f = flow({ taskRunner: onCluster() }, async () => {
-    const single = double.submit(1);
-    const batched = double.with({ batchSize: 2 }).map([1, 2, 3]);
+    const single = napMs.submit(1500);
+    const batched = napMs.with({ batchSize: 2 }).map([1500, 1500, 1500]);
+    const keys = [single, ...batched].map((x) => x.daskKey!);
+    let held: string[] = [];
+    for (let i = 0; i < 50 && !keys.every((k) => held.includes(k)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      held = schedulerTaskKeys(cluster.address);
+    }
     await Promise.all([single, ...batched].map((x) => x.wait()));
-    return { single: single.daskKey, batched: batched.map((x) => x.daskKey), held: schedulerTaskKeys(cluster.address) };
+    return { single: single.daskKey, batched: batched.map((x) => x.daskKey), held };
   });
   const { single, batched, held } = await f();
-  assert.match(single ?? "", /^double-/);
+  assert.match(single ?? "", /^napMs-/);
   assert.ok(held.includes(single!), `${single} is on the scheduler (${held.join(", ")})`);
-  assert.ok(batched.every((k) => k?.startsWith("double-batch-")));
+  assert.ok(batched.every((k) => /^napMs-batch-/.test(k ?? "")), batched.join());
   assert.equal(batched[0], batched[1], "items of one batch share its key");
   assert.ok(held.includes(batched[2]!));
 });
