@@ -91,6 +91,8 @@ console.log(["figure".padEnd(34), ...SIZES.map((s) => `${s} MiB`.padStart(9)), `
 for (const figure of Object.keys(figures)) {
   console.log([figure.padEnd(34), ...SIZES.map((s) => med(figure, s).toFixed(2).padStart(9)), (med(figure, hi) / med(figure, lo)).toFixed(1).padStart(14)].join(""));
 }
+console.log(`each round at ${hi} MiB (seconds):`);
+for (const figure of Object.keys(figures)) console.log(`  ${figure.padEnd(34)}${(figures[figure]?.[hi] ?? []).map((t) => t.toFixed(2)).join(" ")}`);
 for (const [ours, raw] of [
   ["daskflow Uint8Array -> flow", "raw bytes -> client"],
   ["daskflow string -> flow", "raw bytes -> client"],
