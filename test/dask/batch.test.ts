@@ -1,17 +1,11 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { allowFailure, flow, StateType } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { checked, bigResult, inc, add, fail, echo, describe } from "./tasks.ts";
-import { type TestCluster, schedulerTaskKeys, startCluster } from "./fixtures.ts";
+import { schedulerTaskKeys, fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }, { nthreads: 1 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }, { nthreads: 1 }]);
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 

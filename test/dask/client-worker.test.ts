@@ -2,20 +2,14 @@
  * Clients and nested submits in tasks on workers: served by the task's own worker (no bridge process per task),
  * on scheduler clusters, threads-only clusters (workers at inproc://) and a 1-worker 1-thread cluster.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { clientInTask, fanOut, leavesFutureInTask } from "./client-tasks.ts";
-import { type TestCluster, descendants, startCluster } from "./fixtures.ts";
+import { descendants, fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 1 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 1 }]);
 
 const expected = (n: number) => Array.from({ length: n }, (_, i) => i * 2);
 

@@ -1,20 +1,14 @@
 /** DaskClient in a flow and outside any run, on real clusters: every method, the scope rule, connecting. */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { flow, getRunContext } from "../../src/index.ts";
 import { DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
 import { double, flaky } from "./client-tasks.ts";
-import { type TestCluster, descendants, startCluster } from "./fixtures.ts";
+import { descendants, fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }, { nthreads: 1 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }, { nthreads: 1 }]);
 
 const bridges = () => descendants().filter((p) => /-m daskflow_bridge/.test(p.cmd)).map((p) => p.pid);
 

@@ -2,20 +2,14 @@
  * DataFrames across task boundaries and in every context: in a flow (the runner's cluster), in a task on a worker
  * (its scheduler), outside any run (a temporary local cluster).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow } from "../../src/index.ts";
 import { DataFrame, DaskTaskRunner, col } from "../../src/dask/index.ts";
 import { computeSum, createFrame, inspect, sumFrame } from "./dataframe-tasks.ts";
-import { type TestCluster, startCluster } from "./fixtures.ts";
+import { fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }]);
 
 test("Prefect's dataframe flow: a task returns a frame, a second sums it, a third computes { x: 3, y: 6 } on its worker", async () => {
   const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {

@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 
 export const REPO = resolve(import.meta.dirname, "..", "..");
 export const VENV_BIN = join(REPO, ".venv", "bin");
@@ -46,6 +47,34 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTE
     });
     child.kill(signal);
   });
+}
+
+/** A cluster for a whole test file: started before its first test, stopped after its last (node:test hooks). */
+export function fileCluster(...args: Parameters<typeof startCluster>): TestCluster {
+  let started: TestCluster | undefined;
+  before(async () => {
+    started = await startCluster(...args);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  const get = (): TestCluster => {
+    if (!started) throw new Error("the test cluster starts in a before hook: use it inside a test");
+    return started;
+  };
+  return {
+    get address() {
+      return get().address;
+    },
+    get workers() {
+      return get().workers;
+    },
+    get scheduler() {
+      return get().scheduler;
+    },
+    addWorker: (options) => get().addWorker(options),
+    stop: () => get().stop(),
+  };
 }
 
 /** A scheduler plus `workers` worker processes; call stop() in an `after` hook. */

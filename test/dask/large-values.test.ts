@@ -3,21 +3,15 @@
  * the flow process and from a task on one worker to a task on the other (so Dask moves the bytes between workers,
  * and they enter the downstream sidecar as a dependency). Speed is measured in bench/large-values.ts, not here.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readlinkSync } from "node:fs";
 import { flow, getRunContext } from "../../src/index.ts";
 import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
-import { type TestCluster, startCluster } from "./fixtures.ts";
+import { fileCluster } from "./fixtures.ts";
 import { bigBytes, bigString, digest, mixed, seeBytes, seeString, seededBytes, seededString } from "./large-tasks.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 1 }, { nthreads: 1 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 1 }, { nthreads: 1 }]);
 
 /** Runs `body` in a flow on the test cluster with the addresses of its two workers. */
 function onTwoWorkers<T>(body: (first: string, second: string) => Promise<T>): Promise<T> {

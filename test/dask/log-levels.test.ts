@@ -3,21 +3,15 @@
  * the same lines per item at INFO and at DEBUG (a completed item's final state only at DEBUG; failures and retries
  * at every level).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
-import { type TestCluster, startCluster } from "./fixtures.ts";
+import { fileCluster } from "./fixtures.ts";
 import { logged } from "./progress-tasks.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }]);
 
 const ITEMS = [1, 2, 3, 4, 5, 6, 7, 8];
 const RECORD = /^\d\d:\d\d:\d\d\.\d{3} \| (\w+) *\| Task run '([^']+)'(?: \[[^\]]+\])? - (.*)$/;

@@ -1,4 +1,4 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -8,17 +8,11 @@ import { flow, getRunContext, StateType, CrashedRunError } from "../../src/index
 import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
 import { exitProcess, fanOut, inc, killMyWorker, napMs, pidThenSpin, spin, whereAmI } from "./tasks.ts";
 import { captureStderr } from "../helpers.ts";
-import { REPO, type TestCluster, descendants, markProcesses, startCluster, waitForNoMarked } from "./fixtures.ts";
+import { REPO, descendants, markProcesses, fileCluster, waitForNoMarked } from "./fixtures.ts";
 
 const mark = markProcesses();
-let cluster: TestCluster;
-before(async () => {
-  // allowed-failures 0: the first worker death of a task makes it KilledWorker (Dask's own rule, made quick).
-  cluster = await startCluster([{ nthreads: 1 }, { nthreads: 1 }], { DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES: "0" });
-});
-after(async () => {
-  await cluster?.stop();
-});
+// allowed-failures 0: the first worker death of a task makes it KilledWorker (Dask's own rule, made quick).
+const cluster = fileCluster([{ nthreads: 1 }, { nthreads: 1 }], { DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES: "0" });
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 

@@ -1,21 +1,15 @@
 /** Issue 10 on a real cluster: sync timeouts, states with results, NotReady naming, Dask keys, returned
  * containers, and mistakes reported at once. */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow, task, InvalidOptionError, StateType, TaskTimeoutError } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { blockThenReturn, double, explode, shout } from "./fixtures/tasks.ts";
 import { needsConfig } from "./fixtures/throws-on-worker.ts";
 import { napMs } from "./tasks.ts";
-import { type TestCluster, schedulerTaskKeys, startCluster } from "./fixtures.ts";
+import { schedulerTaskKeys, fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }]);
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 

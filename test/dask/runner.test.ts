@@ -1,4 +1,4 @@
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -6,15 +6,9 @@ import { flow, allowFailure, StateType, SerializationError, unmapped } from "../
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { add, describe, echo, fail, flaky, inc, say, sleepAsync } from "./tasks.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
-import { type TestCluster, VENV_BIN, startCluster } from "./fixtures.ts";
+import { VENV_BIN, fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 2 }, { nthreads: 2 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 2 }, { nthreads: 2 }]);
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 

@@ -1,18 +1,12 @@
 /** Values keep their types across processes (issue 10 item 7), on a real cluster. */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow, SerializationError, StateType } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { Path, Point, Registry, ValidationError, echoValue, inspectValues, returnsLocalClass } from "./fixtures/values.ts";
-import { type TestCluster, startCluster } from "./fixtures.ts";
+import { fileCluster } from "./fixtures.ts";
 
-let cluster: TestCluster;
-before(async () => {
-  cluster = await startCluster([{ nthreads: 1 }]);
-});
-after(async () => {
-  await cluster?.stop();
-});
+const cluster = fileCluster([{ nthreads: 1 }]);
 
 const onCluster = () => new DaskTaskRunner({ address: cluster.address });
 
