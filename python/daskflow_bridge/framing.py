@@ -60,6 +60,15 @@ class Opaque:
     __slots__ = ("view",)
 
 
+def pwrite_all(fd: int, data: Any, offset: int) -> int:
+    """Writes the bytes of ``data`` (a buffer or an Opaque) to ``fd`` at ``offset``; returns how many."""
+    view = data.view if isinstance(data, Opaque) else memoryview(data).cast("B")
+    done = 0
+    while done < view.nbytes:
+        done += os.pwrite(fd, view[done:], offset + done)
+    return view.nbytes
+
+
 class SideFile:
     """One direction's side file (see the module's doc): the writer ``put``s values, the reader ``get``s them and
     then ``clear``s the file, which frees its memory."""
@@ -81,11 +90,8 @@ class SideFile:
         self._end = 0
 
     def put(self, data: Any) -> msgpack.ExtType:
-        view = data.view if isinstance(data, Opaque) else memoryview(data).cast("B")
-        offset, n = self._end, view.nbytes
-        done = 0
-        while done < n:
-            done += os.pwrite(self.fd, view[done:], offset + done)
+        offset = self._end
+        n = pwrite_all(self.fd, data, offset)
         self._end += n
         return msgpack.ExtType(SIDE_EXT, struct.pack(">QQ", offset, n))
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgpack
 
-from .framing import SENDER_FILE_EXT, Opaque
+from .framing import SENDER_FILE_EXT, pwrite_all
 
 PROBE = b"daskflow-side-probe"
 SENDER_FILES_ENV = "DASKFLOW_SENDER_FILES"  # "1": the flow process will read value files (it set this when spawning)
@@ -46,17 +46,14 @@ class SenderFiles:
         pass
 
     def put(self, data: Any) -> msgpack.ExtType:
-        view = data.view if isinstance(data, Opaque) else memoryview(data).cast("B")
         fd = os.memfd_create("daskflow-value", os.MFD_CLOEXEC)
         try:
-            done = 0
-            while done < view.nbytes:
-                done += os.pwrite(fd, view[done:], done)
+            n = pwrite_all(fd, data, 0)
         except BaseException:
             os.close(fd)
             raise
         self.open.add(fd)
-        return msgpack.ExtType(SENDER_FILE_EXT, _REF.pack(fd, view.nbytes))
+        return msgpack.ExtType(SENDER_FILE_EXT, _REF.pack(fd, n))
 
     def release(self, fds: list[Any]) -> None:
         for fd in fds:

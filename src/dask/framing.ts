@@ -58,13 +58,7 @@ export class SideFile {
   get(payload: Uint8Array): Buffer {
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const offset = Number(view.getBigUint64(0));
-    const length = Number(view.getBigUint64(8));
-    const out = Buffer.allocUnsafeSlow(length);
-    for (let done = 0; done < length; ) {
-      const got = readSync(this.fd, out, done, length - done, offset + done);
-      if (got === 0) throw new RangeError(`The side file ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
-      done += got;
-    }
+    const out = readValue(this.fd, offset, Number(view.getBigUint64(8)), "The side file");
     this.#used = true;
     return out;
   }
@@ -75,6 +69,18 @@ export class SideFile {
     this.#used = false;
     ftruncateSync(this.fd, 0);
   }
+}
+
+/** `length` bytes of file `fd` from `offset`, in memory of their own (not Node's pool: views decoded from them may
+ * outlive the frame). `what` names the file in the error when it is shorter. */
+export function readValue(fd: number, offset: number, length: number, what: string): Buffer {
+  const out = Buffer.allocUnsafeSlow(length);
+  for (let done = 0; done < length; ) {
+    const got = readSync(fd, out, done, length - done, offset + done);
+    if (got === 0) throw new RangeError(`${what} ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
+    done += got;
+  }
+  return out;
 }
 
 function reference(offset: number, length: number): Uint8Array {

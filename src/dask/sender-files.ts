@@ -5,7 +5,8 @@
  * are handed back (`release-files`) so the bridge closes them. The bridge uses files only after this process read
  * its probe file.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
+import { readValue } from "./framing.ts";
 
 /** The env variable that asks the bridge for value files, and what its probe file holds. */
 export const SENDER_FILES_ENV = "DASKFLOW_SENDER_FILES";
@@ -48,14 +49,7 @@ export class SenderFiles {
   #readFile(fd: number, length: number): Buffer {
     const file = openSync(`/proc/${this.pid()}/fd/${fd}`, "r");
     try {
-      // Its own memory (not Node's pool): views decoded from it may outlive the frame.
-      const out = Buffer.allocUnsafeSlow(length);
-      for (let done = 0; done < length; ) {
-        const got = readSync(file, out, done, length - done, done);
-        if (got === 0) throw new RangeError(`The bridge's value file ${fd} ends at ${done}, before the ${length} bytes a frame refers to.`);
-        done += got;
-      }
-      return out;
+      return readValue(file, 0, length, `The bridge's value file ${fd}`);
     } finally {
       closeSync(file);
     }
