@@ -11,7 +11,10 @@ import threading
 import time
 from typing import Any
 
-from .protocol import OP_READY, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
+from .mapped_replies import MappedReplies
+from .worker_memory import MEMORY_ENV, WorkerMemory
+
+from .protocol import OP_BAG, OP_READY, OP_RUN, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
 
 READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 
@@ -51,8 +54,11 @@ class Sidecar:
         if min(side_fds) >= 0:
             side_fds = [_high_fd(fd) for fd in side_fds]
             actions += [(os.POSIX_SPAWN_DUP2, side_fds[0], 5), (os.POSIX_SPAWN_DUP2, side_fds[1], 6)]
-            env[SIDE_FILES_ENV] = "5,6"
+            env[SIDE_FILES_ENV] = "5,6,keep"  # results stay in the reply file (mapped_replies.py)
+            memory = WorkerMemory(SideFile(side_fds[0]))
+            env[MEMORY_ENV] = memory.env_value
         else:  # no memfd here: values go through the pipes
+            memory = None
             for fd in side_fds:
                 if fd >= 0:
                     os.close(fd)
@@ -74,8 +80,10 @@ class Sidecar:
         os.close(rep_w)
         self.wfd = req_w
         self.side_fds = side_fds
-        self.request_side = SideFile(side_fds[0]) if side_fds else None
-        self.reader = FrameReader(rep_r, SideFile(side_fds[1]) if side_fds else None)
+        self.request_side = memory.fallback if memory is not None else None
+        self.memory = memory  # used once the sidecar's `ready` says it can read this process (worker_memory.py)
+        self.reads_memory = False
+        self.reader = FrameReader(rep_r, MappedReplies(side_fds[1]) if side_fds else None)
         self.ready = False
         self.node_version: str | None = None  # from its `ready`
         self.returncode: int | None = None
@@ -91,10 +99,13 @@ class Sidecar:
         if msg.get("op") != OP_READY:
             raise ProtocolError(f"Node sidecar pid {self.pid} sent {msg.get('op')!r} before 'ready'")
         self.node_version = msg.get("node")
+        self.reads_memory = msg.get("memory") is True and self.memory is not None
         self.ready = True
 
     def send(self, msg: dict[str, Any]) -> None:
-        write_frame(self.wfd, msg, self.request_side)
+        # Only requests whose inputs the worker holds until the answer may refer to its memory (worker_memory.py).
+        in_place = self.reads_memory and msg.get("op") in (OP_RUN, OP_BAG)
+        write_frame(self.wfd, msg, self.memory if in_place else self.request_side)
 
     def read(self, deadline: float | None = None) -> dict[str, Any] | None:
         return self.reader.read(deadline)

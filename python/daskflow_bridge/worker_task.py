@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from .large_value import wrap
+from .large_value import LargeValue, wrap
 from .plugin import SidecarPool, get_pool
 from .sidecar import Sidecar, SidecarError
 from .protocol import (
@@ -236,7 +236,7 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
             _secede_once()
         elif op == OP_DONE:
             env = msg.get("envelope")
-            if not isinstance(env, (bytes, bytearray)):
+            if not isinstance(env, (bytes, bytearray, LargeValue)):
                 raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
             if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
                 log_event(msg["event"])
@@ -260,7 +260,7 @@ def _ask_envelope(pool: SidecarPool, sc: Sidecar, request: dict, log_event=None)
             msg = sc.read(deadline)
             if msg is None:
                 raise SidecarError(f"Node sidecar did not answer {what!r} within {ENVELOPE_TIMEOUT:g} s")
-            if msg.get("op") == OP_DONE and isinstance(msg.get("envelope"), (bytes, bytearray)):
+            if msg.get("op") == OP_DONE and isinstance(msg.get("envelope"), (bytes, bytearray, LargeValue)):
                 if log_event is not None and msg.get("event") is not None:
                     log_event(msg["event"])
                 return msg["envelope"]

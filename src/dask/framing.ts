@@ -22,8 +22,16 @@ const BY_REFERENCE = 64 * 1024;
 const LARGE = 1024 * 1024;
 const MAX_FRAME = 2 ** 32 - 1;
 const SIDE_EXT = 1;
+/** Ext type of a side-file value the reader keeps where it is (maps), in a reply side file in `keep` mode. */
+const KEPT_EXT = 4;
+/** Where kept values start in the reply side file: a multiple of any page size (4 KiB, 16 KiB, 64 KiB), as mmap needs. */
+const KEEP_ALIGN = 64 * 1024;
 /** MessagePack ext type of a reference to a file of the sender's (the bridge's value files; sender-files.ts). */
 export const SENDER_FILE_EXT = 2;
+/** MessagePack ext type of a reference into the sender's memory (a worker's, read by its sidecar; worker-memory.ts). */
+export const MEMORY_EXT = 3;
+/** Decodes the payload of one ext type into the value's bytes. */
+type ExtReader = (payload: Uint8Array) => Uint8Array;
 /** Binary values of at least this size go through the side file when the channel has one. */
 const SIDE_MIN = 1024 * 1024;
 
@@ -31,28 +39,44 @@ const SIDE_MIN = 1024 * 1024;
 export class SideFile {
   #end = 0;
   #used = false;
+  #ext = SIDE_EXT;
 
-  constructor(readonly fd: number) {}
+  /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/mapped_replies.py), so values are never
+   * written over: each goes after the last, at a KEEP_ALIGN boundary, and the reader frees each range itself. */
+  constructor(
+    readonly fd: number,
+    readonly keep = false,
+  ) {}
 
-  /** The side files of a sidecar's channel from its environment (`"requests,replies"` fds), if it has them. */
+  /** The side files of a sidecar's channel from its environment (`"requests,replies"` fds, then `keep` when the
+   * worker maps the replies it keeps), if it has them. */
   static fromEnv(value: string | undefined): { requests: SideFile; replies: SideFile } | undefined {
-    const fds = (value ?? "").split(",").map(Number);
-    if (fds.length !== 2 || !fds.every((fd) => Number.isInteger(fd) && fd > 2)) return undefined;
-    return { requests: new SideFile(fds[0]!), replies: new SideFile(fds[1]!) };
+    const [requests, replies, mode] = (value ?? "").split(",");
+    const fds = [Number(requests), Number(replies)];
+    if (!fds.every((fd) => Number.isInteger(fd) && fd > 2) || (mode !== undefined && mode !== "keep")) return undefined;
+    return { requests: new SideFile(fds[0]!), replies: new SideFile(fds[1]!, mode === "keep") };
+  }
+
+  /** For the next frame: whether the reader is to keep its values where they are (a task's result, a partition's)
+   * rather than copy them out. Returns this side file. */
+  toKeep(keep: boolean): this {
+    this.#ext = this.keep && keep ? KEPT_EXT : SIDE_EXT;
+    return this;
   }
 
   /** Writes `bytes` (one value, perhaps in parts) after the message's earlier values; the ext payload that refers to them. */
   put(bytes: Uint8Array | ValueParts): Uint8Array {
+    if (this.keep) this.#end = Math.ceil(this.#end / KEEP_ALIGN) * KEEP_ALIGN;
     const offset = this.#end;
     for (const part of bytes instanceof ValueParts ? bytes.parts : [bytes]) {
       for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, this.#end + done);
       this.#end += part.byteLength;
     }
-    return reference(offset, this.#end - offset);
+    return reference(this.#ext, offset, this.#end - offset);
   }
 
   begin(): void {
-    this.#end = 0;
+    if (!this.keep) this.#end = 0;
   }
 
   get(payload: Uint8Array): Buffer {
@@ -83,10 +107,10 @@ export function readValue(fd: number, offset: number, length: number, what: stri
   return out;
 }
 
-function reference(offset: number, length: number): Uint8Array {
+function reference(type: number, offset: number, length: number): Uint8Array {
   const ext = new Uint8Array(18);
   ext[0] = 0xd8; // fixext 16
-  ext[1] = SIDE_EXT;
+  ext[1] = type;
   const view = new DataView(ext.buffer);
   view.setBigUint64(2, BigInt(offset));
   view.setBigUint64(10, BigInt(length));
@@ -228,13 +252,16 @@ export class FrameDecoder<T> {
   #bodyFilled = 0;
 
   /** `side`: the channel's side file to read referenced values from; `senderFile`: reads a value the sender put
-   * in a file of its own (ext type SENDER_FILE_EXT). */
-  constructor(side?: SideFile, senderFile?: (payload: Uint8Array) => Uint8Array) {
+   * in a file of its own (ext type SENDER_FILE_EXT); `memory`: reads a value the sender refers to in its own memory
+   * (ext type MEMORY_EXT; src/worker/worker-memory.ts). */
+  constructor(readers: { side?: SideFile; senderFile?: ExtReader; memory?: ExtReader } = {}) {
+    const { side, senderFile, memory } = readers;
     this.#side = side;
-    if (side || senderFile) {
+    if (side || senderFile || memory) {
       const extensionCodec = new ExtensionCodec();
       if (side) extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
       if (senderFile) extensionCodec.register({ type: SENDER_FILE_EXT, encode: () => null, decode: senderFile });
+      if (memory) extensionCodec.register({ type: MEMORY_EXT, encode: () => null, decode: memory });
       this.#decoder = new Decoder({ extensionCodec });
     }
   }

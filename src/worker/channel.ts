@@ -4,16 +4,21 @@
  */
 import { writevSync } from "node:fs";
 import { Socket } from "node:net";
+import { openWorkerMemory } from "./worker-memory.ts";
 import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
 
 /** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
 const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
+/** Large inputs of a task read in place from the worker's memory, when this process may (worker-memory.ts). */
+const workerMemory = side ? openWorkerMemory(process.env.DASKFLOW_WORKER_MEMORY) : undefined;
+/** Told to the worker in `ready`: whether it may refer to values in its memory. */
+export const readsWorkerMemory = workerMemory !== undefined;
 
 export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
-    const decoder = new FrameDecoder<SidecarRequest>(side?.requests);
+    const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory: workerMemory });
     this.#in.on("data", (chunk: Buffer) => {
       for (const request of decoder.push(chunk)) onRequest(request);
     });
@@ -30,7 +35,8 @@ export class WorkerChannel {
    */
   send(message: SidecarMessage): void {
     try {
-      writeAll(4, encodeFrameParts(message, side?.replies));
+      // A result's values stay in the side file, mapped by the worker as what Dask holds (no copy out of it).
+      writeAll(4, encodeFrameParts(message, side?.replies.toKeep(message.op === "done" || message.op === "bag-done")));
     } catch {
       this.#onClose(); // the worker is gone
     }

@@ -76,7 +76,7 @@ test("through a side file, large values skip the frame, arrive unchanged, and th
     const frame = concat(encodeFrameParts({ op: "run", deps: [a, b], args: pattern(1000, 9) }, side));
     assert.ok(frame.byteLength < 2000, "the frame only refers to the large values");
     assert.equal(fstatSync(fd).size, a.byteLength + b.byteLength);
-    const [got] = new FrameDecoder<{ deps: Uint8Array[]; args: Uint8Array }>(side).push(frame);
+    const [got] = new FrameDecoder<{ deps: Uint8Array[]; args: Uint8Array }>({ side }).push(frame);
     assert.ok(Buffer.from(got!.deps[0]!).equals(a) && Buffer.from(got!.deps[1]!).equals(b));
     assert.ok(Buffer.from(got!.args).equals(pattern(1000, 9)));
     assert.equal(fstatSync(fd).size, 0, "the reader frees the side file's memory");
