@@ -13,8 +13,9 @@ downstream sidecar. So:
   the pipe at all: the writer puts them in a side file (a memfd each way, ``SideFile``) and the frame holds a
   reference (MessagePack ext type 1: offset and length, two big-endian u64). A pipe moves a 100 MiB result in ~100
   turns between the two processes, each a wait for the other to be scheduled; the side file in one write and one
-  read. At most one message with side data is in flight per direction (``run``, then its ``done``), so each
-  message's side data starts at offset 0 and the reader empties the file once it has read a frame's values.
+  read. At most one request with side data is in flight (``run``, then its ``done``), so each request's side data
+  starts at offset 0 and the reader empties the file once it has read a frame's values. Replies are kept in place
+  instead (mapped_replies.py), and task inputs can be read from the worker's memory (worker_memory.py).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Why: a 100 MiB task result used to cost the worker a fresh 100 MiB ``bytes`` and
 pages were then freed. Fresh memory is what costs most on a VM (every new page faults, often into the host). Mapped,
 the side file's pages, already written by the sidecar, are the result.
 
-So that a kept value is never written over, the sidecar (told ``keep`` in DASKFLOW_SIDE_FILES) writes the reply file
-append-only, each value at a 64 KiB boundary, and marks the values of ``done`` and ``bag-done`` replies with ext
+So that a kept value is never written over, the sidecar (told ``keep`` in DASKFLOW_SIDE_FILES, and saying so in its
+``ready``) writes the reply file append-only, each value at a 64 KiB boundary, and marks the values of ``done`` and ``bag-done`` replies with ext
 type 4 (``KEPT_EXT``). A value of any other reply (ext type 1) is copied out as before, and each value's pages are
 freed on their own (a hole punched in the file) once read or, for a kept one, once Dask lets it go: the file grows
 in offsets only, never in memory held. The mappings are made with ctypes: Python's ``mmap`` holds a file descriptor
@@ -57,18 +57,20 @@ class _File:
 
 def _unmap(address: int, length: int, file: _File, offset: int) -> None:
     _munmap(address, length)
-    file.free(offset, length)
+    file.free(offset, _pages(length))
 
 
 class MappedReplies(SideFile):
-    """The reply side file of a sidecar in ``keep`` mode."""
+    """The reply side file of a sidecar told ``keep``; a plain SideFile until the sidecar's ``ready`` says it keeps
+    (``keeping``): an older one writes each reply's values from offset 0, one after another."""
 
     def __init__(self, fd: int) -> None:
         super().__init__(fd)
         self._file = _File(fd)
+        self.keeping = False
 
     def get(self, code: int, payload: bytes) -> Any:
-        if code not in (SIDE_EXT, KEPT_EXT):
+        if not self.keeping or code not in (SIDE_EXT, KEPT_EXT):
             return super().get(code, payload)
         offset, n = _REF.unpack(payload)
         if code == KEPT_EXT and offset % mmap.ALLOCATIONGRANULARITY == 0:
@@ -78,8 +80,15 @@ class MappedReplies(SideFile):
                 weakref.finalize(pages, _unmap, address, n, self._file, offset)
                 return LargeValue(memoryview(pages).toreadonly())
         data = super().get(SIDE_EXT, payload)  # a copy (not to keep, or it could not be mapped)
-        self._file.free(offset, n)
+        self._file.free(offset, _pages(n))  # the rest of its last page is unused: the next value is 64 KiB on
         return data
 
     def clear(self) -> None:
-        self.used = False  # each value's pages were freed on their own
+        if self.keeping:
+            self.used = False  # each value's pages were freed on their own
+        else:
+            super().clear()
+
+
+def _pages(n: int) -> int:
+    return -(-n // mmap.PAGESIZE) * mmap.PAGESIZE

@@ -83,7 +83,8 @@ class Sidecar:
         self.request_side = memory.fallback if memory is not None else None
         self.memory = memory  # used once the sidecar's `ready` says it can read this process (worker_memory.py)
         self.reads_memory = False
-        self.reader = FrameReader(rep_r, MappedReplies(side_fds[1]) if side_fds else None)
+        self.replies = MappedReplies(side_fds[1]) if side_fds else None
+        self.reader = FrameReader(rep_r, self.replies)
         self.ready = False
         self.node_version: str | None = None  # from its `ready`
         self.returncode: int | None = None
@@ -100,6 +101,8 @@ class Sidecar:
             raise ProtocolError(f"Node sidecar pid {self.pid} sent {msg.get('op')!r} before 'ready'")
         self.node_version = msg.get("node")
         self.reads_memory = msg.get("memory") is True and self.memory is not None
+        if self.replies is not None:
+            self.replies.keeping = msg.get("keep") is True
         self.ready = True
 
     def send(self, msg: dict[str, Any]) -> None:

@@ -6,10 +6,11 @@
  *
  * Between a Dask worker and its sidecar (Linux), values of 1 MiB or more skip the pipe: they go through a side file
  * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/framing.py), and the frame holds a
- * reference (MessagePack ext type 1: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between
- * the two processes, each a wait to be scheduled; the side file in one write and one read. One message with side
- * data is in flight per direction at a time (`run`, then its `done`): each starts at offset 0, and the reader empties
- * the file once it has read a frame's values.
+ * reference (MessagePack ext: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between the
+ * two processes, each a wait to be scheduled; the side file in one write and one read. Requests start at offset 0
+ * and the reader empties the file after each frame (one request with side data is in flight at a time); replies in
+ * `keep` mode are append-only, so the worker can keep a result's pages as the result (mapped_replies.py).
+ * docs/bridge-protocol.md §3 has the whole story, with inputs read in place (src/worker/worker-memory.ts).
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";

@@ -228,7 +228,7 @@ export type BagProgram =
 
 /** sidecar → worker */
 export type SidecarMessage =
-  | { op: "ready"; pid: number; node: string; memory?: boolean }
+  | { op: "ready"; pid: number; node: string; memory?: boolean; keep?: boolean }
   | { op: "event"; data: WorkerEvent }
   /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
   | { op: "secede" }

@@ -13,6 +13,8 @@ const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
 const workerMemory = side ? openWorkerMemory(process.env.DASKFLOW_WORKER_MEMORY) : undefined;
 /** Told to the worker in `ready`: whether it may refer to values in its memory. */
 export const readsWorkerMemory = workerMemory !== undefined;
+/** Told to the worker in `ready`: whether this process writes replies for the worker to keep in place. */
+export const keepsReplies = side?.replies.keep === true;
 
 export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });

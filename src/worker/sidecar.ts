@@ -3,7 +3,7 @@
  * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/plugin.py).
  */
 import { markWorkerProcess } from "../core/flow.ts";
-import { WorkerChannel, readsWorkerMemory } from "./channel.ts";
+import { WorkerChannel, keepsReplies, readsWorkerMemory } from "./channel.ts";
 import { preload } from "./load-task.ts";
 import { deliverBridgeMessage } from "./worker-bridge.ts";
 import { handleBag } from "./bag/execute.ts";
@@ -44,5 +44,5 @@ async function dispatch(request: SidecarRequest): Promise<void> {
   }
 }
 
-channel.send({ op: "ready", pid: process.pid, node: process.version, memory: readsWorkerMemory });
+channel.send({ op: "ready", pid: process.pid, node: process.version, memory: readsWorkerMemory, keep: keepsReplies });
 preload(sidecarEnvList(SIDECAR_ENV.preload));

@@ -85,3 +85,33 @@ test("through a side file, large values skip the frame, arrive unchanged, and th
     rmSync(dir, { recursive: true });
   }
 });
+
+test("a reply side file in keep mode never writes over a value: each goes after the last, 64 KiB aligned", () => {
+  const dir = mkdtempSync(join(tmpdir(), "daskflow-framing-"));
+  const fd = openSync(join(dir, "side"), "w+");
+  try {
+    const side = new SideFile(fd, true);
+    const refs = (frame: Buffer) => {
+      const out: { type: number; offset: number; length: number }[] = [];
+      for (let i = frame.indexOf(0xd8); i >= 0 && i + 18 <= frame.byteLength; i = frame.indexOf(0xd8, i + 18)) {
+        out.push({ type: frame[i + 1]!, offset: Number(frame.readBigUInt64BE(i + 2)), length: Number(frame.readBigUInt64BE(i + 10)) });
+      }
+      return out;
+    };
+    const a = pattern(2 ** 20 + 3, 1);
+    const b = pattern(2 ** 20, 2);
+    const kept = refs(concat(encodeFrameParts({ op: "done", envelope: a }, side.toKeep(true))));
+    const copied = refs(concat(encodeFrameParts({ op: "bridge", message: { data: b } }, side.toKeep(false))));
+    assert.deepEqual(kept, [{ type: 4, offset: 0, length: a.byteLength }], "a result's value: to keep (ext type 4)");
+    assert.deepEqual(copied, [{ type: 1, offset: 17 * 64 * 1024, length: b.byteLength }], "the next frame's value goes after it, aligned");
+    assert.equal(fstatSync(fd).size, 17 * 64 * 1024 + b.byteLength);
+    const plain = new SideFile(fd);
+    assert.deepEqual(refs(concat(encodeFrameParts({ op: "done", envelope: b }, plain.toKeep(true)))), [{ type: 1, offset: 0, length: b.byteLength }], "without keep mode: from offset 0, never to keep");
+    assert.deepEqual(SideFile.fromEnv("5,6,keep")?.replies.keep, true);
+    assert.deepEqual(SideFile.fromEnv("5,6")?.replies.keep, false);
+    assert.equal(SideFile.fromEnv("5,6,other"), undefined, "an unknown mode is not guessed at");
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,77 @@
+"""Results kept in place (daskflow_bridge/mapped_replies.py): a kept value is the side file's own pages, mapped
+(no copy), and they are freed once the value is dropped; a value not to keep is copied out and freed at once."""
+
+import gc
+import os
+import struct
+
+import msgpack
+import pytest
+
+from daskflow_bridge import framing as F
+from daskflow_bridge.large_value import LargeValue
+from daskflow_bridge.mapped_replies import KEPT_EXT, MappedReplies
+
+pytestmark = pytest.mark.skipif(F.SideFile.create("probe") < 0, reason="memfd is Linux-only")
+ALIGN = 64 * 1024
+
+
+def held(fd: int) -> int:
+    """Bytes of memory the file holds (not its size: kept values leave holes behind, never a shorter file)."""
+    return os.fstat(fd).st_blocks * 512
+
+
+def put(fd: int, data: bytes, offset: int, ext: int) -> msgpack.ExtType:
+    os.pwrite(fd, data, offset)
+    return msgpack.ExtType(ext, struct.pack(">QQ", offset, len(data)))
+
+
+def test_a_kept_value_is_the_files_pages_and_is_freed_when_dropped():
+    fd = F.SideFile.create("daskflow-test-replies")
+    r, w = os.pipe()
+    try:
+        kept, copied = os.urandom(3 << 20), os.urandom((1 << 20) + 3)
+        frame = {"op": "done", "envelope": put(fd, kept, 0, KEPT_EXT), "other": put(fd, copied, 4 * ALIGN * 16, F.SIDE_EXT)}
+        F.write_all(w, [F.encode({k: v for k, v in frame.items()})])
+        replies = MappedReplies(fd)
+        replies.keeping = True  # as the sidecar's `ready` says
+        reader = F.FrameReader(r, replies)
+        msg = reader.read()
+        assert isinstance(msg["envelope"], LargeValue) and msg["envelope"].view.readonly
+        assert bytes(msg["envelope"]) == kept and msg["other"] == copied and isinstance(msg["other"], bytes)
+        assert held(fd) == 3 << 20, "the copied value's pages were freed once read; the kept one's are the value"
+        os.pwrite(fd, b"\0" * 16, 0)  # the file's pages are the value: a change shows through
+        assert bytes(msg["envelope"].view[:16]) == b"\0" * 16
+        msg = None
+        gc.collect()
+        assert held(fd) == 0, "dropping the value frees its pages"
+        assert os.fstat(fd).st_size > 0, "the file keeps its size (later values go after it)"
+    finally:
+        for x in (r, w, fd):
+            os.close(x)
+
+
+def test_a_kept_value_outlives_the_sidecars_file_descriptor():
+    fd = F.SideFile.create("daskflow-test-replies")
+    data = os.urandom(2 << 20)
+    replies = MappedReplies(fd)
+    replies.keeping = True
+    value = replies.get(KEPT_EXT, put(fd, data, ALIGN, KEPT_EXT).data)
+    os.close(fd)  # the sidecar was replaced: its fds are closed
+    replies = None
+    assert bytes(value) == data
+    value = None
+    gc.collect()  # unmaps, and frees through the reply file's own duplicate fd, which then closes
+
+
+def test_until_the_sidecar_says_it_keeps_values_are_copied_and_the_file_emptied():
+    fd = F.SideFile.create("daskflow-test-replies")
+    try:
+        replies = MappedReplies(fd)
+        a, b = os.urandom((1 << 20) + 1), os.urandom(1 << 20)
+        ref_a, ref_b = put(fd, a, 0, F.SIDE_EXT), put(fd, b, len(a), F.SIDE_EXT)  # an older sidecar: back to back
+        assert replies.get(ref_a.code, ref_a.data) == a and replies.get(ref_b.code, ref_b.data) == b
+        replies.clear()
+        assert os.fstat(fd).st_size == 0
+    finally:
+        os.close(fd)
