@@ -145,7 +145,7 @@ class Bridge:
             loop.add_signal_handler(sig, self.begin_shutdown, 128 + sig)
         if os.environ.get(SENDER_FILES_ENV) == "1" and SenderFiles.available():
             self.files = SenderFiles()
-            self.send({"op": P.OP_SIDE_PROBE, "fd": self.files.probe()})
+            self.send({"op": P.OP_SIDE_PROBE, "fd": self.files.probe(), "memory": self.files.token.value})
         consumer = asyncio.ensure_future(self._consume())
         stopper = asyncio.ensure_future(self.stop.wait())
         await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -205,6 +205,7 @@ class Bridge:
                 elif op == P.OP_SIDE_FILES:
                     if self.files is not None:
                         self.files_on = msg.get("ok") is True
+                        self.files.in_memory = self.files_on and msg.get("memory") is True
                         self.files.release([msg.get("fd")])
                 elif op == P.OP_RESTORE:
                     self._spawn(self._request(rid, self._restore(msg.get("key"), msg.get("data"))))

@@ -9,6 +9,12 @@ value has its own file (the worker's side files serve one message at a time).
 
 Used only after the flow process showed it can read such a file: the bridge sends ``side-probe`` (a memfd holding
 PROBE) first, the flow process answers ``side-files`` with ``ok``.
+
+Better still, when the flow process can also read the bridge's memory (the probe's ``memory`` token,
+process_memory.py; its answer's ``memory``), a value is not written to a file at all: the frame refers to it where
+Dask received it (ext type 5: a handle u32, address and length u64, big-endian), the bridge holds it until the flow
+process hands the handle back in ``release-files``, and the flow process reads it from ``/proc/<bridge pid>/mem``.
+That saves a fresh copy of every large result in the bridge.
 """
 
 from __future__ import annotations
@@ -20,10 +26,14 @@ from typing import Any
 import msgpack
 
 from .framing import SENDER_FILE_EXT, pwrite_all
+from .process_memory import MemoryToken, address_of
 
 PROBE = b"daskflow-side-probe"
 SENDER_FILES_ENV = "DASKFLOW_SENDER_FILES"  # "1": the flow process will read value files (it set this when spawning)
 _REF = struct.Struct(">IQ")
+SENDER_MEMORY_EXT = 5  # MessagePack ext type of a value the flow process reads from the bridge's memory
+_MEMORY_REF = struct.Struct(">IQQ")
+_FIRST_HANDLE = 1 << 30  # handles of values held in memory: never an fd number
 
 
 class SenderFiles:
@@ -31,6 +41,10 @@ class SenderFiles:
 
     def __init__(self) -> None:
         self.open: set[int] = set()
+        self.held: dict[int, Any] = {}  # handle -> a value the flow process reads from this process's memory
+        self.token = MemoryToken()
+        self.in_memory = False  # the flow process read the token
+        self._next = _FIRST_HANDLE
 
     @staticmethod
     def available() -> bool:
@@ -46,6 +60,11 @@ class SenderFiles:
         pass
 
     def put(self, data: Any) -> msgpack.ExtType:
+        where = address_of(data) if self.in_memory else None
+        if where is not None:
+            handle, self._next = self._next, self._next + 1
+            self.held[handle] = data
+            return msgpack.ExtType(SENDER_MEMORY_EXT, _MEMORY_REF.pack(handle, *where))
         fd = os.memfd_create("daskflow-value", os.MFD_CLOEXEC)
         try:
             n = pwrite_all(fd, data, 0)
@@ -57,9 +76,12 @@ class SenderFiles:
 
     def release(self, fds: list[Any]) -> None:
         for fd in fds:
+            if isinstance(fd, int) and self.held.pop(fd, None) is not None:
+                continue
             if isinstance(fd, int) and fd in self.open:
                 self.open.discard(fd)
                 os.close(fd)
 
     def close(self) -> None:
         self.release(list(self.open))
+        self.held.clear()

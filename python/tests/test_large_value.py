@@ -61,3 +61,42 @@ def test_sender_files_put_values_in_memfds_a_reader_opens_by_proc_path_and_relea
     assert files.open == set()
     with pytest.raises(OSError):
         os.fstat(refs[0])
+
+
+@pytest.mark.skipif(not SenderFiles.available(), reason="value files need memfd and /proc (Linux)")
+def test_sender_memory_refers_to_values_where_they_are_and_holds_them_until_released():
+    import weakref
+
+    from daskflow_bridge.sender_files import SENDER_MEMORY_EXT
+
+    files = SenderFiles()
+    pid, address, token = files.token.value.split(":")
+    with open(f"/proc/{pid}/mem", "rb") as mem:  # what the flow process checks before answering memory: true
+        mem.seek(int(address))
+        assert mem.read(16).hex() == token
+    files.in_memory = True
+
+    class Received(bytearray):  # a buffer Dask received (weakly referable, to see when it is let go)
+        pass
+
+    received = Received(os.urandom(3 * LARGE))
+    data = bytes(received)
+    parts = F.encode_parts({"op": "reply", "id": 1, "ok": True, "value": LargeValue(received)}, files)
+    assert files.open == set(), "no file: the value stays where it is"
+    gone = weakref.finalize(received, lambda: None)
+    del received
+    assert gone.alive, "held until the flow process has read it"
+    refs = []
+
+    def hook(code, payload):
+        assert code == SENDER_MEMORY_EXT
+        handle, at, n = struct.unpack(">IQQ", payload)
+        refs.append(handle)
+        with open(f"/proc/{os.getpid()}/mem", "rb") as mem:
+            mem.seek(at)
+            return mem.read(n)
+
+    msg = msgpack.unpackb(b"".join(bytes(p) for p in parts)[4:], raw=False, ext_hook=hook)
+    assert msg["value"] == data
+    files.release(refs)
+    assert not gone.alive and files.held == {}, "released: let go"

@@ -46,14 +46,14 @@ export class Bridge {
     this.#input.on("error", () => {}); // EPIPE when the bridge died; the exit handler reports it
     const output = this.#child.stdio[4] as Readable;
     const files = new SenderFiles(() => this.#child.pid);
-    const decoder = new FrameDecoder<BridgeMessage>({ senderFile: files.read });
+    const decoder = new FrameDecoder<BridgeMessage>({ senderFile: files.read, senderMemory: files.readMemory });
     output.on("data", (chunk: Buffer) => {
       const got = decoder.push(chunk);
       const read = files.takeRead();
       if (read.length) this.send({ op: "release-files", fds: read });
       for (const message of got) {
         if (message.op === "reply") this.#settle(message);
-        else if (message.op === "side-probe") this.send({ op: "side-files", fd: message.fd, ok: files.probe(message.fd) });
+        else if (message.op === "side-probe") this.send({ op: "side-files", fd: message.fd, ...files.probe(message.fd, message.memory) });
         else handlers.message(message);
       }
     });
@@ -78,6 +78,7 @@ export class Bridge {
       };
       this.#child.once("error", (err) => finish(this.#spawnError(err)));
       this.#child.once("exit", (code, signal) => {
+        files.close();
         if (this.#closing && code === 0) return finish(undefined);
         finish(this.#exitError(code, signal));
       });

@@ -31,6 +31,8 @@ const KEEP_ALIGN = 64 * 1024;
 export const SENDER_FILE_EXT = 2;
 /** MessagePack ext type of a reference into the sender's memory (a worker's, read by its sidecar; worker-memory.ts). */
 export const MEMORY_EXT = 3;
+/** MessagePack ext type of a value the bridge holds for this process to read from its memory (sender-files.ts). */
+export const SENDER_MEMORY_EXT = 5;
 /** Decodes the payload of one ext type into the value's bytes. */
 type ExtReader = (payload: Uint8Array) => Uint8Array;
 /** Binary values of at least this size go through the side file when the channel has one. */
@@ -253,16 +255,17 @@ export class FrameDecoder<T> {
   #bodyFilled = 0;
 
   /** `side`: the channel's side file to read referenced values from; `senderFile`: reads a value the sender put
-   * in a file of its own (ext type SENDER_FILE_EXT); `memory`: reads a value the sender refers to in its own memory
+   * in a file of its own (ext type SENDER_FILE_EXT) or holds for it in its memory (SENDER_MEMORY_EXT); `memory`: reads a value the sender refers to in its own memory
    * (ext type MEMORY_EXT; src/worker/worker-memory.ts). */
-  constructor(readers: { side?: SideFile; senderFile?: ExtReader; memory?: ExtReader } = {}) {
-    const { side, senderFile, memory } = readers;
+  constructor(readers: { side?: SideFile; senderFile?: ExtReader; senderMemory?: ExtReader; memory?: ExtReader } = {}) {
+    const { side, senderFile, senderMemory, memory } = readers;
     this.#side = side;
-    if (side || senderFile || memory) {
+    if (side || senderFile || senderMemory || memory) {
       const extensionCodec = new ExtensionCodec();
       if (side) extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
       if (senderFile) extensionCodec.register({ type: SENDER_FILE_EXT, encode: () => null, decode: senderFile });
       if (memory) extensionCodec.register({ type: MEMORY_EXT, encode: () => null, decode: memory });
+      if (senderMemory) extensionCodec.register({ type: SENDER_MEMORY_EXT, encode: () => null, decode: senderMemory });
       this.#decoder = new Decoder({ extensionCodec });
     }
   }

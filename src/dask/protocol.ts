@@ -137,7 +137,7 @@ export type BridgeRequest =
   | { op: "restore"; id: number; key: string; data: ValueBytes }
   | { op: "close"; id: number }
   /** The answer to `side-probe`, and the bridge's value files read since (sender-files.ts). */
-  | { op: "side-files"; fd: number; ok: boolean }
+  | { op: "side-files"; fd: number; ok: boolean; memory?: boolean }
   | { op: "release-files"; fds: number[] };
 
 /** A worker event on the run's topic. */
@@ -188,7 +188,7 @@ export type BridgeMessage =
   | { op: "event"; data: WorkerEvent }
   | { op: "log"; level: "debug" | "info" | "warning" | "error"; message: string }
   /** First, when this process asked for value files: a file of the bridge's holding a known text to read. */
-  | { op: "side-probe"; fd: number };
+  | { op: "side-probe"; fd: number; memory?: string };
 
 /** worker (run_task) → sidecar */
 export type SidecarRequest =

@@ -3,10 +3,12 @@
  * 1 MiB or more arrives as a reference to a memfd of the bridge's, read here in one go from
  * `/proc/<bridge pid>/fd/<n>` instead of ~1,600 socket reads after a copy into asyncio's write buffer. The fds read
  * are handed back (`release-files`) so the bridge closes them. The bridge uses files only after this process read
- * its probe file.
+ * its probe file. Where this process can read the bridge's memory (its token, process-memory.ts), a value is read
+ * from there instead, where Dask received it (no copy into a file first), and its handle handed back the same way.
  */
 import { closeSync, openSync } from "node:fs";
 import { readValue } from "./framing.ts";
+import { openProcessMemory, type MemoryReader } from "./process-memory.ts";
 
 /** The env variable that asks the bridge for value files, and what its probe file holds. */
 export const SENDER_FILES_ENV = "DASKFLOW_SENDER_FILES";
@@ -18,6 +20,7 @@ export function senderFilesWanted(): boolean {
 
 export class SenderFiles {
   #read: number[] = [];
+  #memory: MemoryReader | undefined;
 
   constructor(private readonly pid: () => number | undefined) {}
 
@@ -30,20 +33,39 @@ export class SenderFiles {
     return out;
   };
 
-  /** The fds read since the last call (for `release-files`). */
+  /** One value in the bridge's memory: `payload` is its handle (u32), address and length (u64), big-endian. */
+  readonly readMemory = (payload: Uint8Array): Buffer => {
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (!this.#memory) throw new Error("The bridge referred to its memory, which this process did not agree to read.");
+    const out = this.#memory.read(Number(view.getBigUint64(4)), Number(view.getBigUint64(12)));
+    this.#read.push(view.getUint32(0));
+    return out;
+  };
+
+  /** The fds and handles read since the last call (for `release-files`). */
   takeRead(): number[] {
     const fds = this.#read;
     this.#read = [];
     return fds;
   }
 
-  /** Whether this process can read the bridge's probe file `fd`. */
-  probe(fd: number): boolean {
+  /** Whether this process can read the bridge's probe file `fd` (`ok`), and its memory by `token` (`memory`). */
+  probe(fd: number, token: string | undefined): { ok: boolean; memory: boolean } {
+    let ok = false;
     try {
-      return this.#readFile(fd, PROBE.byteLength).equals(PROBE);
+      ok = this.#readFile(fd, PROBE.byteLength).equals(PROBE);
     } catch {
-      return false;
+      ok = false;
     }
+    this.#memory?.close();
+    this.#memory = ok ? openProcessMemory(token, "The bridge's memory") : undefined;
+    return { ok, memory: this.#memory !== undefined };
+  }
+
+  /** The bridge is gone. */
+  close(): void {
+    this.#memory?.close();
+    this.#memory = undefined;
   }
 
   #readFile(fd: number, length: number): Buffer {

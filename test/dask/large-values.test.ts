@@ -72,7 +72,7 @@ function bridgeValueFiles(pid: number): string[] {
     .filter((link) => link.startsWith("/memfd:daskflow-value") || link.startsWith("/memfd:daskflow-probe"));
 }
 
-test("large values several at a time reach the flow through the bridge's value files, each closed once read", { skip: process.platform !== "linux" && "value files are Linux-only" }, async () => {
+test("large values several at a time reach the flow from the bridge (its memory, or value files), no value file left once read", { skip: process.platform !== "linux" && "value files are Linux-only" }, async () => {
   const { values, held } = await flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
     const runner = getRunContext().taskRunner as DaskTaskRunner;
     const futures = [3, 4, 5].map((seed) => bigBytes.submit(4, seed));
