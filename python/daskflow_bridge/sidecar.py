@@ -107,8 +107,10 @@ class Sidecar:
 
     def send(self, msg: dict[str, Any]) -> None:
         # Only requests whose inputs the worker holds until the answer may refer to its memory (worker_memory.py).
-        in_place = self.reads_memory and msg.get("op") in (OP_RUN, OP_BAG)
-        write_frame(self.wfd, msg, self.memory if in_place else self.request_side)
+        answered = msg.get("op") in (OP_RUN, OP_BAG)
+        if answered and self.replies is not None and self.replies.keeping:
+            msg = {**msg, "reuse": self.replies.hand_out()}  # freed reply ranges to write into (mapped_replies.py)
+        write_frame(self.wfd, msg, self.memory if answered and self.reads_memory else self.request_side)
 
     def read(self, deadline: float | None = None) -> dict[str, Any] | None:
         return self.reader.read(deadline)

@@ -1,5 +1,6 @@
 """Results kept in place (daskflow_bridge/mapped_replies.py): a kept value is the side file's own pages, mapped
-(no copy), and they are freed once the value is dropped; a value not to keep is copied out and freed at once."""
+(no copy); a value not to keep is copied out; the ranges of values gone are offered to the sidecar to write into,
+within a budget and for a while, and then freed."""
 
 import gc
 import os
@@ -39,12 +40,14 @@ def test_a_kept_value_is_the_files_pages_and_is_freed_when_dropped():
         msg = reader.read()
         assert isinstance(msg["envelope"], LargeValue) and msg["envelope"].view.readonly
         assert bytes(msg["envelope"]) == kept and msg["other"] == copied and isinstance(msg["other"], bytes)
-        assert held(fd) == 3 << 20, "the copied value's pages were freed once read; the kept one's are the value"
+        copied_pages = -(-len(copied) // 4096) * 4096
+        assert held(fd) == (3 << 20) + copied_pages, "the kept value's pages are the value; the copied one's are kept to reuse"
         os.pwrite(fd, b"\0" * 16, 0)  # the file's pages are the value: a change shows through
         assert bytes(msg["envelope"].view[:16]) == b"\0" * 16
         msg = None
         gc.collect()
-        assert held(fd) == 0, "dropping the value frees its pages"
+        assert held(fd) == (3 << 20) + copied_pages, "a dropped value's pages are kept a while, for the sidecar to write into"
+        assert sorted(replies.hand_out()) == [[0, 3 << 20], [4 * ALIGN * 16, 17 * ALIGN]], "and offered with the next request"
         assert os.fstat(fd).st_size > 0, "the file keeps its size (later values go after it)"
     finally:
         for x in (r, w, fd):
@@ -73,5 +76,36 @@ def test_until_the_sidecar_says_it_keeps_values_are_copied_and_the_file_emptied(
         assert replies.get(ref_a.code, ref_a.data) == a and replies.get(ref_b.code, ref_b.data) == b
         replies.clear()
         assert os.fstat(fd).st_size == 0
+    finally:
+        os.close(fd)
+
+
+def test_freed_ranges_are_reused_within_a_budget_and_a_time_then_freed(monkeypatch):
+    import daskflow_bridge.mapped_replies as M
+
+    fd = F.SideFile.create("daskflow-test-replies")
+    try:
+        replies = MappedReplies(fd)
+        replies.keeping = True
+        a = replies.get(KEPT_EXT, put(fd, os.urandom(2 << 20), 0, KEPT_EXT).data)
+        a = None
+        gc.collect()
+        [[offset, length]] = replies.hand_out()
+        assert (offset, length) == (0, 2 << 20)
+        data = os.urandom(1 << 20)  # the sidecar wrote a smaller value into the offered range
+        b = replies.get(KEPT_EXT, put(fd, data, 0, KEPT_EXT).data)
+        assert bytes(b) == data and replies.hand_out() == [], "the range is the new value's now"
+        b = None
+        gc.collect()
+        assert replies.hand_out() == [[0, 2 << 20]], "and comes back whole when that value goes"
+        replies.hand_out()  # not used by the last request: free again
+        monkeypatch.setattr(M, "REUSE_BUDGET", 1 << 20)
+        c = replies.get(KEPT_EXT, put(fd, os.urandom(2 << 20), 4 << 20, KEPT_EXT).data)
+        c = None
+        gc.collect()
+        assert held(fd) == 2 << 20, "over the budget: freed at once"
+        monkeypatch.setattr(M, "REUSE_IDLE", 0.0)
+        replies.hand_out()
+        assert held(fd) == 0, "past the idle time: freed"
     finally:
         os.close(fd)

@@ -43,6 +43,7 @@ export class SideFile {
   #end = 0;
   #used = false;
   #ext = SIDE_EXT;
+  #reuse: [number, number][] = [];
 
   /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/mapped_replies.py), so values are never
    * written over: each goes after the last, at a KEEP_ALIGN boundary, and the reader frees each range itself. */
@@ -67,15 +68,41 @@ export class SideFile {
     return this;
   }
 
-  /** Writes `bytes` (one value, perhaps in parts) after the message's earlier values; the ext payload that refers to them. */
+  /** Freed ranges (`[offset, length]`) the worker offers for the current request's values (keep mode): pages
+   * written before, so writing them costs no page faults (python/daskflow_bridge/mapped_replies.py). */
+  offer(ranges: [number, number][] | undefined): void {
+    this.#reuse = this.keep && Array.isArray(ranges) ? ranges.filter(([o, n]) => Number.isSafeInteger(o) && Number.isSafeInteger(n) && o % KEEP_ALIGN === 0) : [];
+  }
+
+  /** Writes `bytes` (one value, perhaps in parts) after the message's earlier values (keep mode: into the smallest
+   * offered range it fits, else after the last value); the ext payload that refers to them. */
   put(bytes: Uint8Array | ValueParts): Uint8Array {
-    if (this.keep) this.#end = Math.ceil(this.#end / KEEP_ALIGN) * KEEP_ALIGN;
-    const offset = this.#end;
-    for (const part of bytes instanceof ValueParts ? bytes.parts : [bytes]) {
-      for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, this.#end + done);
-      this.#end += part.byteLength;
+    const parts = bytes instanceof ValueParts ? bytes.parts : [bytes];
+    const length = parts.reduce((n, p) => n + p.byteLength, 0);
+    let at: number;
+    const fit = this.keep ? this.#bestFit(length) : -1;
+    if (fit >= 0) {
+      at = this.#reuse[fit]![0];
+      this.#reuse.splice(fit, 1);
+    } else {
+      if (this.keep) this.#end = Math.ceil(this.#end / KEEP_ALIGN) * KEEP_ALIGN;
+      at = this.#end;
+      this.#end += length;
     }
-    return reference(this.#ext, offset, this.#end - offset);
+    let position = at;
+    for (const part of parts) {
+      for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, position + done);
+      position += part.byteLength;
+    }
+    return reference(this.#ext, at, length);
+  }
+
+  #bestFit(length: number): number {
+    let best = -1;
+    this.#reuse.forEach(([, n], i) => {
+      if (n >= length && (best < 0 || n < this.#reuse[best]![1])) best = i;
+    });
+    return best;
   }
 
   begin(): void {

@@ -201,13 +201,15 @@ export type SidecarRequest =
       meta: TaskMeta;
       context: { topic: string; scheduler_address: string; worker_address: string };
       attempt: number;
+      /** Freed ranges of the reply side file ([offset, length]) to write this request's reply values into. */
+      reuse?: [number, number][];
     }
   | { op: "timeout-envelope"; key: string; meta: TaskMeta; attempt: number }
   | { op: "crash-envelope"; key: string; meta: TaskMeta; reason: string }
   /** A message of the running task's client session (replies, done, events), served by its worker. */
   | { op: "bridge"; message: BridgeMessage }
   /** One Bag partition program (src/worker/bag/): `program` and `inputs` are daskflow-encoded values. */
-  | { op: "bag"; program: BagProgram; inputs: Uint8Array[] };
+  | { op: "bag"; program: BagProgram; inputs: Uint8Array[]; reuse?: [number, number][] };
 
 /** One Bag task's work in a sidecar (python/daskflow_bridge/collections/bag.py builds them; src/worker/bag/ runs them). */
 export type BagProgram =

@@ -22,7 +22,11 @@ export class WorkerChannel {
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
     const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory: workerMemory });
     this.#in.on("data", (chunk: Buffer) => {
-      for (const request of decoder.push(chunk)) onRequest(request);
+      for (const request of decoder.push(chunk)) {
+        // The worker answers a run (or bag) only after its reply: ranges it offers are this sidecar's until then.
+        if ((request.op === "run" || request.op === "bag") && side) side.replies.offer(request.reuse);
+        onRequest(request);
+      }
     });
     this.#in.on("end", onClose);
     this.#in.on("error", onClose);

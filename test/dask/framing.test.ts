@@ -105,6 +105,14 @@ test("a reply side file in keep mode never writes over a value: each goes after 
     assert.deepEqual(kept, [{ type: 4, offset: 0, length: a.byteLength }], "a result's value: to keep (ext type 4)");
     assert.deepEqual(copied, [{ type: 1, offset: 17 * 64 * 1024, length: b.byteLength }], "the next frame's value goes after it, aligned");
     assert.equal(fstatSync(fd).size, 17 * 64 * 1024 + b.byteLength);
+    side.offer([[64 * 64 * 1024, 4 * 2 ** 20], [32 * 64 * 1024, 2 ** 20 + 64 * 1024], [0, 2 ** 20 - 1]]);
+    const reused = refs(concat(encodeFrameParts({ op: "done", envelope: a, more: b }, side.toKeep(true))));
+    assert.deepEqual(reused, [
+      { type: 4, offset: 32 * 64 * 1024, length: a.byteLength },
+      { type: 4, offset: 64 * 64 * 1024, length: b.byteLength },
+    ], "offered ranges are written into, the smallest that fits first; one too small is left");
+    side.offer(undefined);
+    assert.equal(refs(concat(encodeFrameParts({ op: "done", envelope: b }, side.toKeep(true))))[0]!.offset, 33 * 64 * 1024, "none offered: after the last appended value");
     const plain = new SideFile(fd);
     assert.deepEqual(refs(concat(encodeFrameParts({ op: "done", envelope: b }, plain.toKeep(true)))), [{ type: 1, offset: 0, length: b.byteLength }], "without keep mode: from offset 0, never to keep");
     assert.deepEqual(SideFile.fromEnv("5,6,keep")?.replies.keep, true);
