@@ -76,7 +76,7 @@ class _Ranges:
             now = time.monotonic()
             self.free += [(o, n, now) for o, n in self.handed.items()]
             self._trim(now)
-            self.handed = {o: n for o, n, _ in self.free}
+            self.handed = _coalesced((o, n) for o, n, _ in self.free)
             self.free = []
             return [[o, n] for o, n in self.handed.items()]
 
@@ -111,6 +111,20 @@ class _Ranges:
 REUSE_BUDGET = 256 << 20  # bytes of freed ranges a sidecar's reply file keeps for reuse
 REUSE_IDLE = 10.0  # seconds a freed range is kept
 _ALIGN = 64 * 1024  # where the sidecar puts appended values (src/dask/framing.ts KEEP_ALIGN)
+
+
+def _coalesced(ranges) -> dict[int, int]:
+    """offset -> length of ``ranges`` with neighbours joined (a value too large for either fits the two)."""
+    out: dict[int, int] = {}
+    end = None
+    for o, n in sorted(ranges):
+        if end == o:
+            last = next(reversed(out))
+            out[last] += n
+        else:
+            out[o] = n
+        end = o + n
+    return out
 
 
 def _aligned(n: int) -> int:

@@ -48,6 +48,11 @@ def test_a_kept_value_is_the_files_pages_and_is_freed_when_dropped():
         gc.collect()
         assert held(fd) == (3 << 20) + copied_pages, "a dropped value's pages are kept a while, for the sidecar to write into"
         assert sorted(replies.hand_out()) == [[0, 3 << 20], [4 * ALIGN * 16, 17 * ALIGN]], "and offered with the next request"
+        b = replies.get(KEPT_EXT, put(fd, os.urandom(1 << 20), 3 << 20, KEPT_EXT).data)  # appended: right after the first
+        assert sorted(replies.hand_out()) == [[0, 3 << 20], [4 * ALIGN * 16, 17 * ALIGN]], "ranges a request did not use are offered again"
+        b = None
+        gc.collect()
+        assert replies.hand_out() == [[0, (4 << 20) + 17 * ALIGN]], "neighbours are offered as one range"
         assert os.fstat(fd).st_size > 0, "the file keeps its size (later values go after it)"
     finally:
         for x in (r, w, fd):
