@@ -44,6 +44,8 @@ export class SideFile {
   #used = false;
   #ext = SIDE_EXT;
   #reuse: [number, number][] = [];
+  /** Bytes written and read through this file so far (src/worker/release-memory.ts). */
+  moved = 0;
 
   /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/mapped_replies.py), so values are never
    * written over: each goes after the last, at a KEEP_ALIGN boundary, and the reader frees each range itself. */
@@ -94,6 +96,7 @@ export class SideFile {
       for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, position + done);
       position += part.byteLength;
     }
+    this.moved += length;
     return reference(this.#ext, at, length);
   }
 
@@ -114,6 +117,7 @@ export class SideFile {
     const offset = Number(view.getBigUint64(0));
     const out = readValue(this.fd, offset, Number(view.getBigUint64(8)), "The side file");
     this.#used = true;
+    this.moved += out.byteLength;
     return out;
   }
 

@@ -20,7 +20,12 @@ export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
-    const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory: workerMemory });
+    const memory = workerMemory && ((payload: Uint8Array) => {
+      const value = workerMemory(payload);
+      this.#fromMemory += value.byteLength;
+      return value;
+    });
+    const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory });
     this.#in.on("data", (chunk: Buffer) => {
       for (const request of decoder.push(chunk)) {
         // The worker answers a run (or bag) only after its reply: ranges it offers are this sidecar's until then.
@@ -34,6 +39,15 @@ export class WorkerChannel {
   }
 
   readonly #onClose: () => void;
+  #fromMemory = 0;
+
+  /** Bytes of large values this channel moved (side files, the worker's memory) since the last call. */
+  takeMoved(): number {
+    const moved = this.#fromMemory + (side ? side.requests.moved + side.replies.moved : 0);
+    this.#fromMemory = 0;
+    if (side) side.requests.moved = side.replies.moved = 0;
+    return moved;
+  }
 
   /**
    * A blocking write: the worker reads while a task runs, and a reply waits for no turn of the event loop. A large

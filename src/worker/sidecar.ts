@@ -3,6 +3,7 @@
  * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/plugin.py).
  */
 import { markWorkerProcess } from "../core/flow.ts";
+import { releaseAfterTask } from "./release-memory.ts";
 import { WorkerChannel, keepsReplies, readsWorkerMemory } from "./channel.ts";
 import { preload } from "./load-task.ts";
 import { deliverBridgeMessage } from "./worker-bridge.ts";
@@ -18,7 +19,7 @@ const channel = new WorkerChannel(
     // The running task's session (nested submits, clients) is answered while the task runs: never queued behind it.
     if (request.op === "bridge") return deliverBridgeMessage(request.message);
     // The worker sends one request at a time; chaining keeps that order if it ever does not.
-    queue = queue.then(() => dispatch(request)).catch((error: unknown) => {
+    queue = queue.then(() => dispatch(request)).then(() => releaseAfterTask(channel.takeMoved())).catch((error: unknown) => {
       process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
     });
   },

@@ -105,6 +105,7 @@ test("a reply side file in keep mode never writes over a value: each goes after 
     assert.deepEqual(kept, [{ type: 4, offset: 0, length: a.byteLength }], "a result's value: to keep (ext type 4)");
     assert.deepEqual(copied, [{ type: 1, offset: 17 * 64 * 1024, length: b.byteLength }], "the next frame's value goes after it, aligned");
     assert.equal(fstatSync(fd).size, 17 * 64 * 1024 + b.byteLength);
+    assert.equal(side.moved, a.byteLength + b.byteLength, "what it wrote is counted (for src/worker/release-memory.ts)");
     side.offer([[64 * 64 * 1024, 4 * 2 ** 20], [32 * 64 * 1024, 2 ** 20 + 64 * 1024], [0, 2 ** 20 - 1]]);
     const reused = refs(concat(encodeFrameParts({ op: "done", envelope: a, more: b }, side.toKeep(true))));
     assert.deepEqual(reused, [
