@@ -34,16 +34,25 @@ _FALLOC_FL_KEEP_SIZE = 0x01
 _FALLOC_FL_PUNCH_HOLE = 0x02
 _MAP_FAILED = ctypes.c_void_p(-1).value
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_mmap = _libc.mmap
-_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int64]
-_mmap.restype = ctypes.c_void_p
-_munmap = _libc.munmap
-_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-_munmap.restype = ctypes.c_int
-_fallocate = _libc.fallocate
-_fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-_fallocate.restype = ctypes.c_int
+
+
+def _libc_functions() -> tuple[Any, Any, Any]:
+    """mmap, munmap and fallocate from the C library (Linux; only called where side files exist)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    mmap_, munmap, fallocate = libc.mmap, libc.munmap, libc.fallocate
+    mmap_.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int64]
+    mmap_.restype = ctypes.c_void_p
+    munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    munmap.restype = ctypes.c_int
+    fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fallocate.restype = ctypes.c_int
+    return mmap_, munmap, fallocate
+
+
+try:
+    _mmap, _munmap, _fallocate = _libc_functions()
+except (OSError, AttributeError):  # not Linux (no fallocate): there are no side files to map either
+    _mmap = _munmap = _fallocate = None
 
 
 class _File:
@@ -152,6 +161,11 @@ class MappedReplies(SideFile):
         _start_trimmer()
         weakref.finalize(self, self._ranges.close)
         self.keeping = False
+
+    @staticmethod
+    def available() -> bool:
+        """Whether this platform can map and free ranges of the file (Linux)."""
+        return _mmap is not None
 
     def hand_out(self) -> list[list[int]]:
         """Ranges the sidecar may write its next request's reply values into (``reuse`` of ``run`` and ``bag``)."""

@@ -54,7 +54,8 @@ class Sidecar:
         if min(side_fds) >= 0:
             side_fds = [_high_fd(fd) for fd in side_fds]
             actions += [(os.POSIX_SPAWN_DUP2, side_fds[0], 5), (os.POSIX_SPAWN_DUP2, side_fds[1], 6)]
-            env[SIDE_FILES_ENV] = "5,6,keep"  # results stay in the reply file (mapped_replies.py)
+            # results stay in the reply file (mapped_replies.py)
+            env[SIDE_FILES_ENV] = "5,6,keep" if MappedReplies.available() else "5,6"
             memory = WorkerMemory(SideFile(side_fds[0]))
             env[MEMORY_ENV] = memory.env_value
         else:  # no memfd here: values go through the pipes
