@@ -54,12 +54,16 @@ export class WorkerChannel {
    * result goes from its own buffer to the side file or the pipe (writev), never copied into the frame.
    */
   send(message: SidecarMessage): void {
+    const answer = message.op === "done" || message.op === "bag-done";
     try {
       // A result's values stay in the side file, mapped by the worker as what Dask holds (no copy out of it).
-      writeAll(4, encodeFrameParts(message, side?.replies.toKeep(message.op === "done" || message.op === "bag-done")));
+      writeAll(4, encodeFrameParts(message, side?.replies.toKeep(answer)));
     } catch {
       this.#onClose(); // the worker is gone
     }
+    // The ranges offered with the request are the worker's again once it has the answer: anything sent later (a
+    // late event) must not write into one it may offer next time.
+    if (answer) side?.replies.offer(undefined);
   }
 }
 
