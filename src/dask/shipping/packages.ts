@@ -31,6 +31,11 @@ export interface PackageSet {
   links: Map<string, string>;
 }
 
+/** Dependencies of a package that run in the flow process only, never on a worker: daskflow's esbuild compiles and
+ * traces the shipped code (22 MiB with its platform binary, which every worker would otherwise receive). A project
+ * module that imports esbuild itself still ships it. */
+const FLOW_ONLY: Record<string, readonly string[]> = { daskflow: ["esbuild"] };
+
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
 export function packageName(specifier: string): string {
   const parts = specifier.split("/");
@@ -136,7 +141,7 @@ function collect(start: Array<[string, string]>, known: ReadonlySet<string>): Pa
     listFiles(dir, pkg);
     set.packages.set(dir, pkg);
     // Type declarations are never imported at run time (apache-arrow lists @types/node as a dependency).
-    for (const dep of dependencies(dir)) if (!dep.startsWith("@types/")) queue.push([dep, dir]);
+    for (const dep of dependencies(dir)) if (!dep.startsWith("@types/") && !FLOW_ONLY[name]?.includes(dep)) queue.push([dep, dir]);
   }
   return set;
 }
