@@ -7,16 +7,24 @@ page faults, often into the host).
 Reading another process's memory needs ptrace access to it: same user, and under Yama's ``ptrace_scope`` 1 only a
 parent reads its child (so a sidecar cannot read its worker; the flow process can read its bridge), 2 or more never.
 So the holder puts 16 random bytes at a known address first (``MemoryToken``) and uses references only after the
-reader read them back. A value must stay alive and unchanged until the reader has read it.
+reader read them back. A value must stay alive and unchanged until the reader has read it. A reference
+(``reference``) is MessagePack ext type 3: a handle (u32; 0 when the reader hands nothing back), the value's address
+and its length (u64), big-endian (src/dask/process-memory.ts reads it).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import struct
 from typing import Any
 
+import msgpack
+
 from .framing import Opaque
+
+MEMORY_EXT = 3  # MessagePack ext type of a value to read from the sender's memory
+_REF = struct.Struct(">IQQ")
 
 
 class _PyBuffer(ctypes.Structure):  # CPython's Py_buffer (its layout is part of the stable ABI)
@@ -51,6 +59,12 @@ def address_of(data: Any) -> tuple[int, int] | None:
         return (view.buf, view.len) if view.buf else None
     finally:
         _release_buffer(ctypes.byref(view))
+
+
+def reference(data: Any, handle: int = 0) -> msgpack.ExtType | None:
+    """The reference to ``data`` where it is, or None when it is not one contiguous buffer."""
+    where = address_of(data)
+    return None if where is None else msgpack.ExtType(MEMORY_EXT, _REF.pack(handle, *where))
 
 
 class MemoryToken:

@@ -12,8 +12,8 @@ PROBE) first, the flow process answers ``side-files`` with ``ok``.
 
 Better still, when the flow process can also read the bridge's memory (the probe's ``memory`` token,
 process_memory.py; its answer's ``memory``), a value is not written to a file at all: the frame refers to it where
-Dask received it (ext type 5: a handle u32, address and length u64, big-endian), the bridge holds it until the flow
-process hands the handle back in ``release-files``, and the flow process reads it from ``/proc/<bridge pid>/mem``.
+Dask received it (process_memory.py's reference, with a handle), the bridge holds it until the flow process hands
+the handle back in ``release-files``, and the flow process reads it from ``/proc/<bridge pid>/mem``.
 That saves a fresh copy of every large result in the bridge.
 """
 
@@ -26,13 +26,11 @@ from typing import Any
 import msgpack
 
 from .framing import SENDER_FILE_EXT, pwrite_all
-from .process_memory import MemoryToken, address_of
+from .process_memory import MemoryToken, reference
 
 PROBE = b"daskflow-side-probe"
 SENDER_FILES_ENV = "DASKFLOW_SENDER_FILES"  # "1": the flow process will read value files (it set this when spawning)
 _REF = struct.Struct(">IQ")
-SENDER_MEMORY_EXT = 5  # MessagePack ext type of a value the flow process reads from the bridge's memory
-_MEMORY_REF = struct.Struct(">IQQ")
 _FIRST_HANDLE = 1 << 30  # handles of values held in memory: never an fd number
 
 
@@ -60,11 +58,11 @@ class SenderFiles:
         pass
 
     def put(self, data: Any) -> msgpack.ExtType:
-        where = address_of(data) if self.in_memory else None
-        if where is not None:
-            handle, self._next = self._next, self._next + 1
-            self.held[handle] = data
-            return msgpack.ExtType(SENDER_MEMORY_EXT, _MEMORY_REF.pack(handle, *where))
+        ref = reference(data, self._next) if self.in_memory else None
+        if ref is not None:
+            self.held[self._next] = data
+            self._next += 1
+            return ref
         fd = os.memfd_create("daskflow-value", os.MFD_CLOEXEC)
         try:
             n = pwrite_all(fd, data, 0)

@@ -5,8 +5,8 @@ Why: on the way into a downstream task a 100 MiB upstream result was written int
 shared memory) and then read out of it by the sidecar (100 MiB more): two fresh allocations and two copies where one
 of each will do, and fresh memory is what costs most on a VM (each new page faults, often into the host).
 
-A reference is MessagePack ext type 3: the value's address and length, two big-endian u64. The value must stay alive
-and unchanged until the sidecar has decoded the frame: only ``run`` and ``bag`` requests use references (the worker
+A reference is process_memory.py's (handle 0: the sidecar hands nothing back). The value must stay alive and
+unchanged until the sidecar has decoded the frame: only ``run`` and ``bag`` requests use references (the worker
 holds their inputs until the sidecar answers), and ``begin`` keeps the last frame's values besides.
 
 The sidecar first reads the worker's token (``MEMORY_ENV``; process_memory.py) and says in its ``ready`` whether
@@ -15,16 +15,13 @@ it could (under Yama's ``ptrace_scope`` 1 or more a child may not read its paren
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import msgpack
 
-from .process_memory import MemoryToken, address_of
+from .process_memory import MemoryToken, reference
 
-MEMORY_EXT = 3  # MessagePack ext type of a reference into the worker's memory
 MEMORY_ENV = "DASKFLOW_WORKER_MEMORY"  # "pid:address:token-hex": what a new sidecar checks it can read
-_REF = struct.Struct(">QQ")
 
 
 class WorkerMemory:
@@ -32,19 +29,18 @@ class WorkerMemory:
     that is not one contiguous buffer goes to ``fallback`` (the request side file)."""
 
     def __init__(self, fallback: Any) -> None:
-        self.fallback = fallback
+        self.fallback = fallback  # the request side file
         self._held: list[Any] = []
         self._token = MemoryToken()
         self.env_value = self._token.value
 
     def begin(self) -> None:
         self._held = []  # the previous frame's values: decoded by now (its reply came before this request)
-        if self.fallback is not None:
-            self.fallback.begin()
+        self.fallback.begin()
 
     def put(self, data: Any) -> msgpack.ExtType:
-        where = address_of(data)
-        if where is None:
+        ref = reference(data)
+        if ref is None:
             return self.fallback.put(data)
         self._held.append(data)
-        return msgpack.ExtType(MEMORY_EXT, _REF.pack(*where))
+        return ref

@@ -67,7 +67,7 @@ def test_sender_files_put_values_in_memfds_a_reader_opens_by_proc_path_and_relea
 def test_sender_memory_refers_to_values_where_they_are_and_holds_them_until_released():
     import weakref
 
-    from daskflow_bridge.sender_files import SENDER_MEMORY_EXT
+    from daskflow_bridge.process_memory import MEMORY_EXT
 
     files = SenderFiles()
     pid, address, token = files.token.value.split(":")
@@ -89,7 +89,7 @@ def test_sender_memory_refers_to_values_where_they_are_and_holds_them_until_rele
     refs = []
 
     def hook(code, payload):
-        assert code == SENDER_MEMORY_EXT
+        assert code == MEMORY_EXT
         handle, at, n = struct.unpack(">IQQ", payload)
         refs.append(handle)
         with open(f"/proc/{os.getpid()}/mem", "rb") as mem:

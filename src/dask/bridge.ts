@@ -46,7 +46,7 @@ export class Bridge {
     this.#input.on("error", () => {}); // EPIPE when the bridge died; the exit handler reports it
     const output = this.#child.stdio[4] as Readable;
     const files = new SenderFiles(() => this.#child.pid);
-    const decoder = new FrameDecoder<BridgeMessage>({ senderFile: files.read, senderMemory: files.readMemory });
+    const decoder = new FrameDecoder<BridgeMessage>({ senderFile: files.read, memory: files.readMemory });
     output.on("data", (chunk: Buffer) => {
       const got = decoder.push(chunk);
       const read = files.takeRead();

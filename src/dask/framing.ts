@@ -10,7 +10,7 @@
  * two processes, each a wait to be scheduled; the side file in one write and one read. Requests start at offset 0
  * and the reader empties the file after each frame (one request with side data is in flight at a time); replies in
  * `keep` mode are append-only, so the worker can keep a result's pages as the result (mapped_replies.py).
- * docs/bridge-protocol.md §3 has the whole story, with inputs read in place (src/worker/worker-memory.ts).
+ * docs/bridge-protocol.md §3 has the whole story, with inputs read in place (process-memory.ts).
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
@@ -29,10 +29,9 @@ const KEPT_EXT = 4;
 const KEEP_ALIGN = 64 * 1024;
 /** MessagePack ext type of a reference to a file of the sender's (the bridge's value files; sender-files.ts). */
 export const SENDER_FILE_EXT = 2;
-/** MessagePack ext type of a reference into the sender's memory (a worker's, read by its sidecar; worker-memory.ts). */
+/** MessagePack ext type of a value to read from the sender's memory (a worker's by its sidecar, the bridge's by the
+ * flow process; process-memory.ts). */
 export const MEMORY_EXT = 3;
-/** MessagePack ext type of a value the bridge holds for this process to read from its memory (sender-files.ts). */
-export const SENDER_MEMORY_EXT = 5;
 /** Decodes the payload of one ext type into the value's bytes. */
 type ExtReader = (payload: Uint8Array) => Uint8Array;
 /** Binary values of at least this size go through the side file when the channel has one. */
@@ -286,17 +285,16 @@ export class FrameDecoder<T> {
   #bodyFilled = 0;
 
   /** `side`: the channel's side file to read referenced values from; `senderFile`: reads a value the sender put
-   * in a file of its own (ext type SENDER_FILE_EXT) or holds for it in its memory (SENDER_MEMORY_EXT); `memory`: reads a value the sender refers to in its own memory
-   * (ext type MEMORY_EXT; src/worker/worker-memory.ts). */
-  constructor(readers: { side?: SideFile; senderFile?: ExtReader; senderMemory?: ExtReader; memory?: ExtReader } = {}) {
-    const { side, senderFile, senderMemory, memory } = readers;
+   * in a file of its own (ext type SENDER_FILE_EXT); `memory`: reads a value the sender holds in its own memory
+   * (ext type MEMORY_EXT; process-memory.ts). */
+  constructor(readers: { side?: SideFile; senderFile?: ExtReader; memory?: ExtReader } = {}) {
+    const { side, senderFile, memory } = readers;
     this.#side = side;
-    if (side || senderFile || senderMemory || memory) {
+    if (side || senderFile || memory) {
       const extensionCodec = new ExtensionCodec();
       if (side) extensionCodec.register({ type: SIDE_EXT, encode: () => null, decode: (payload) => side.get(payload) });
       if (senderFile) extensionCodec.register({ type: SENDER_FILE_EXT, encode: () => null, decode: senderFile });
       if (memory) extensionCodec.register({ type: MEMORY_EXT, encode: () => null, decode: memory });
-      if (senderMemory) extensionCodec.register({ type: SENDER_MEMORY_EXT, encode: () => null, decode: senderMemory });
       this.#decoder = new Decoder({ extensionCodec });
     }
   }

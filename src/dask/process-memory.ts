@@ -1,23 +1,25 @@
 /**
  * Reading a value straight out of another daskflow process's memory (`/proc/<pid>/mem`): the worker's, by its
- * sidecar (src/worker/worker-memory.ts), and the bridge's, by the flow process (sender-files.ts). One copy, into
- * memory of this process's own, instead of a copy into a file by the holder and another out of it here.
+ * sidecar (src/worker/channel.ts), and the bridge's, by the flow process (sender-files.ts). One copy, into memory of
+ * this process's own, instead of a copy into a file by the holder and another out of it here.
  *
  * The holder first puts a token at a known address (`<pid>:<address>:<token hex>`); this process may read the
  * holder's memory if it reads the token back (ptrace rules: same user; under Yama `ptrace_scope` 1 only a parent its
- * child's; 2 or more, never).
+ * child's; 2 or more, never). A value is MessagePack ext type MEMORY_EXT (framing.ts): a handle (u32; 0 when there is
+ * nothing to hand back), its address and its length (u64), big-endian (python/daskflow_bridge/process_memory.py).
  */
 import { closeSync, openSync } from "node:fs";
 import { readValue } from "./framing.ts";
 
-/** `read`: `length` bytes at `address` of the holder's memory; `close`: done with it. */
+/** `read`: the bytes a MEMORY_EXT payload refers to; `close`: done with the holder's memory. */
 export interface MemoryReader {
-  read(address: number, length: number): Buffer;
-  close(): void;
+  readonly read: (payload: Uint8Array) => Buffer;
+  readonly close: () => void;
 }
 
-/** A reader of the memory the token `value` names, or undefined when this process may not read it. */
-export function openProcessMemory(value: string | undefined, what: string): MemoryReader | undefined {
+/** A reader of the memory the token `value` names, or undefined when this process may not read it. `onHandle` gets
+ * the handle of each value read (the holder keeps the value until it is handed back). */
+export function openProcessMemory(value: string | undefined, what: string, onHandle?: (handle: number) => void): MemoryReader | undefined {
   const match = /^(\d+):(\d+):([0-9a-f]{32})$/.exec(value ?? "");
   if (!match) return undefined;
   let fd: number;
@@ -32,5 +34,14 @@ export function openProcessMemory(value: string | undefined, what: string): Memo
     closeSync(fd);
     return undefined;
   }
-  return { read: (address, length) => readValue(fd, address, length, what), close: () => closeSync(fd) };
+  return {
+    read: (payload) => {
+      const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+      const out = readValue(fd, Number(view.getBigUint64(4)), Number(view.getBigUint64(12)), what);
+      const handle = view.getUint32(0);
+      if (handle) onHandle?.(handle);
+      return out;
+    },
+    close: () => closeSync(fd),
+  };
 }

@@ -33,13 +33,10 @@ export class SenderFiles {
     return out;
   };
 
-  /** One value in the bridge's memory: `payload` is its handle (u32), address and length (u64), big-endian. */
+  /** One value in the bridge's memory (its handle is handed back with the fds read). */
   readonly readMemory = (payload: Uint8Array): Buffer => {
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     if (!this.#memory) throw new Error("The bridge referred to its memory, which this process did not agree to read.");
-    const out = this.#memory.read(Number(view.getBigUint64(4)), Number(view.getBigUint64(12)));
-    this.#read.push(view.getUint32(0));
-    return out;
+    return this.#memory.read(payload);
   };
 
   /** The fds and handles read since the last call (for `release-files`). */
@@ -58,7 +55,7 @@ export class SenderFiles {
       ok = false;
     }
     this.#memory?.close();
-    this.#memory = ok ? openProcessMemory(token, "The bridge's memory") : undefined;
+    this.#memory = ok ? openProcessMemory(token, "The bridge's memory", (handle) => this.#read.push(handle)) : undefined;
     return { ok, memory: this.#memory !== undefined };
   }
 

@@ -4,13 +4,14 @@
  */
 import { writevSync } from "node:fs";
 import { Socket } from "node:net";
-import { openWorkerMemory } from "./worker-memory.ts";
+import { openProcessMemory } from "../dask/process-memory.ts";
 import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
 
 /** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
 const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
-/** Large inputs of a task read in place from the worker's memory, when this process may (worker-memory.ts). */
-const workerMemory = side ? openWorkerMemory(process.env.DASKFLOW_WORKER_MEMORY) : undefined;
+/** Large inputs of a task read in place from the worker's memory, when this process may (process-memory.ts;
+ * python/daskflow_bridge/worker_memory.py says when the worker does this). */
+const workerMemory = side ? openProcessMemory(process.env.DASKFLOW_WORKER_MEMORY, "The worker's memory") : undefined;
 /** Told to the worker in `ready`: whether it may refer to values in its memory. */
 export const readsWorkerMemory = workerMemory !== undefined;
 /** Told to the worker in `ready`: whether this process writes replies for the worker to keep in place. */
@@ -21,7 +22,7 @@ export class WorkerChannel {
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
     const memory = workerMemory && ((payload: Uint8Array) => {
-      const value = workerMemory(payload);
+      const value = workerMemory.read(payload);
       this.#fromMemory += value.byteLength;
       return value;
     });

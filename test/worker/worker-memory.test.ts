@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
 import { FrameDecoder } from "../../src/dask/framing.ts";
-import { openWorkerMemory } from "../../src/worker/worker-memory.ts";
+import { openProcessMemory } from "../../src/dask/process-memory.ts";
 import { VENV_BIN } from "../dask/fixtures.ts";
 
 const linux = process.platform === "linux";
@@ -43,7 +43,7 @@ test("values referred to in the worker's memory are read unchanged, and a wrong 
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
     while (out.split("\n").length < 4) await once(child.stdout, "data");
     const [env, hashes, hex] = out.split("\n");
-    const read = openWorkerMemory(env);
+    const read = openProcessMemory(env, "The worker's memory")?.read;
     assert.ok(read, "this process may read its child's memory");
     const [message] = new FrameDecoder<{ deps: Uint8Array[] }>({ memory: read }).push(Buffer.from(hex!, "hex"));
     const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -52,8 +52,8 @@ test("values referred to in the worker's memory are read unchanged, and a wrong 
     assert.equal(Buffer.from(message!.deps[2]!).toString(), "small");
     const [pid, address, token] = env!.split(":");
     const wrong = token!.replace(/^./, (c) => (c === "0" ? "1" : "0"));
-    assert.equal(openWorkerMemory(`${pid}:${address}:${wrong}`), undefined, "a token that does not match");
-    assert.equal(openWorkerMemory(`${pid}:${address}`), undefined, "a malformed value");
+    assert.equal(openProcessMemory(`${pid}:${address}:${wrong}`, "The worker's memory"), undefined, "a token that does not match");
+    assert.equal(openProcessMemory(`${pid}:${address}`, "The worker's memory"), undefined, "a malformed value");
   } finally {
     child.stdin.end();
     if (child.exitCode === null) await once(child, "exit");
