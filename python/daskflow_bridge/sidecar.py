@@ -109,8 +109,9 @@ class Sidecar:
     def send(self, msg: dict[str, Any]) -> None:
         # Only requests whose inputs the worker holds until the answer may refer to its memory (worker_memory.py).
         answered = msg.get("op") in (OP_RUN, OP_BAG)
-        if answered and self.replies is not None and self.replies.keeping:
-            msg = {**msg, "reuse": self.replies.hand_out()}  # freed reply ranges to write into (mapped_replies.py)
+        reuse = self.replies.hand_out() if answered and self.replies is not None else []
+        if reuse:  # freed reply ranges to write into (mapped_replies.py); most requests have none
+            msg = {**msg, "reuse": reuse}
         write_frame(self.wfd, msg, self.memory if answered and self.reads_memory else self.request_side)
 
     def read(self, deadline: float | None = None) -> dict[str, Any] | None:
