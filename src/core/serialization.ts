@@ -3,7 +3,7 @@
  * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
-import { ValueParts, type ValueBytes, deserializeValue, serializeValue, v8Region } from "./value-bytes.ts";
+import { type Lift, ValueParts, type ValueBytes, deserializeValue, serializeValue, v8Region } from "./value-bytes.ts";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
@@ -30,7 +30,7 @@ export function encodeValue(value: unknown, what: string): Buffer {
 }
 
 /** The bytes of `value`, its large typed arrays as parts of their own (value-bytes.ts): for channels to write as they are. */
-export function encodeValueParts(value: unknown, what: string): ValueBytes {
+export function encodeValueParts(value: unknown, what: string, lift: readonly Lift[] = []): ValueBytes {
   let wrapped: unknown;
   try {
     wrapped = withClassTable(value);
@@ -39,7 +39,7 @@ export function encodeValueParts(value: unknown, what: string): ValueBytes {
     throw error;
   }
   try {
-    return serializeValue(wrapped);
+    return serializeValue(wrapped, lift);
   } catch (error) {
     throw new SerializationError(`${what} cannot be sent to a Dask worker: ${describeUnserializable(value) ?? (error as Error).message}`);
   }
@@ -91,6 +91,12 @@ export function describeUnserializable(value: unknown, root = "$"): string | und
   return found;
 }
 
+/** Where an envelope (or a batch's) may hold a large string daskflow can lift out: each result's `data` (the
+ * envelopes are daskflow's objects; value-bytes.ts). */
+export function envelopeLifts(envelope: Envelope | BatchEnvelope): Lift[] {
+  return ("items" in envelope ? envelope.items : [envelope]).map((e) => [e as unknown as Record<string, unknown>, "data"]);
+}
+
 export function stateToRecord(state: State<unknown>): StateRecord {
   const record: StateRecord = { type: state.type, name: state.name, timestamp: state.timestamp };
   if (state.message !== undefined) record.message = state.message;
@@ -114,7 +120,7 @@ export function encodeResult(state: State<unknown>, record: StateRecord = stateT
   const envelope: Envelope = { state: record };
   if ("data" in state) envelope.data = state.data;
   try {
-    return { envelope: serializeValue(withClassTable(envelope)), record };
+    return { envelope: serializeValue(withClassTable(envelope), envelopeLifts(envelope)), record };
   } catch {
     const problem = describeClassProblem(state.data, "result") ?? describeUnserializable(state.data, "result");
     const error = new SerializationError(`The task's result cannot be sent back from the worker: ${problem ?? "unsupported value"}`);

@@ -1,19 +1,35 @@
 /**
- * V8's structured serialization with large typed arrays kept out of its buffer. `v8.serialize` copies every typed
- * array into the one buffer it grows; for a 100 MiB result that copy (and the growing) is a large part of the time
- * a value takes to leave a sidecar. Here a typed array of at least OUT_OF_BAND bytes is written as a reference to a
- * part of its own, and the value's bytes are a list of parts (`ValueParts`) that channels write as they are (writev, or
- * into the side file) and Python carries as one opaque `bytes`. Decoding gives views into the bytes received, no copy.
+ * V8's structured serialization with large typed arrays and large strings kept out of its buffer. `v8.serialize`
+ * copies every typed array and string into the one buffer it grows; for a 100 MiB result that copy (and the growing,
+ * into fresh memory) is a large part of the time a value takes to leave a sidecar. Here a typed array of at least
+ * OUT_OF_BAND bytes is written as a reference to a part of its own, and the value's bytes are a list of parts
+ * (`ValueParts`) that channels write as they are (writev, or into the side file) and Python carries as one opaque
+ * `bytes`. Decoding gives views into the bytes received, no copy.
  *
- * Layout when a value has such parts (little-endian): "\0DFP", u32 count, u32 length of the V8 bytes, then count ×
- * (f64 offset, f64 length) of each part from the start, the V8 bytes, each part at an 8-aligned offset. Values
- * without large typed arrays are V8's bytes exactly (they start with 0xFF), so both kinds decode here.
+ * A large string is a part too (`TextPart`, written in chunks through a small buffer: never a second copy of the
+ * whole string), but only where daskflow's own objects hold it (a result envelope's `data`: see serializeValue's
+ * `lift`), since V8 offers no hook for strings: the string's place is set to null while V8 writes, and a table of
+ * `[holder, key, part, encoding]` written after the value (same serializer, so `holder` is the same object on decode)
+ * says where each string goes back.
+ *
+ * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only) or "\0DFT" (a table of strings
+ * follows the value), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
+ * the start, the V8 bytes, each part at an 8-aligned offset. Values without large parts are V8's bytes exactly (they
+ * start with 0xFF), so all kinds decode here.
  */
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 
 /** Typed arrays of at least this size travel as parts of their own. */
 export const OUT_OF_BAND = 1024 * 1024;
 const MAGIC = [0x00, 0x44, 0x46, 0x50]; // "\0DFP"
+const TEXT_TAG = 0x54; // "T" in place of "P": the V8 bytes hold the value, then its table of strings
+/** Strings of at least this many characters (lifted from where serializeValue's `lift` says) travel as parts. */
+export const OUT_OF_BAND_TEXT = 1024 * 1024;
+/** A text part's encoding in the table: one byte per character (every code unit below 256), or UTF-16LE. */
+const LATIN1 = 1;
+const UTF16 = 2;
+/** Characters converted at a time when a text part is written in chunks (its bytes: 4 MiB at most). */
+const TEXT_CHUNK = 2 * 1024 * 1024;
 /** Our host-object tags: a view type (its index below), plus PART when the bytes are a part of their own. */
 const PART = 0x100;
 const VIEW_TYPES = [
@@ -27,13 +43,51 @@ const TYPE_BY_TAG = new Map<string, number>(VIEW_TYPES.slice(0, BUFFER_TYPE).map
 /** Node's own writing of a view (the @types do not declare the hook). */
 const defaultWrite = (DefaultSerializer.prototype as unknown as { _writeHostObject: (this: DefaultSerializer, view: object) => void })._writeHostObject;
 
-/** A value's bytes in order: the header and V8 bytes, then each large typed array as it is in memory. */
+/** A large string as a part: its characters, one byte each when they all fit (V8 holds such strings that way). */
+export class TextPart {
+  readonly latin1: boolean;
+  readonly byteLength: number;
+
+  constructor(readonly text: string) {
+    // Instant for a string V8 holds one byte per character (the regexp cannot match one), a scan otherwise.
+    this.latin1 = !/[^\x00-\xff]/.test(text);
+    this.byteLength = text.length * (this.latin1 ? 1 : 2);
+  }
+
+  /** The bytes in one buffer of their own (a copy of the string). */
+  bytes(): Buffer {
+    return Buffer.from(this.text, this.latin1 ? "latin1" : "utf16le");
+  }
+
+  /** The bytes in order, a few MiB at a time in one reused buffer (valid only during each call of `write`). */
+  writeChunks(write: (chunk: Uint8Array) => void): void {
+    const size = this.latin1 ? 1 : 2;
+    const chunk = scratch(TEXT_CHUNK * size);
+    for (let i = 0; i < this.text.length; i += TEXT_CHUNK) {
+      const piece = this.text.slice(i, i + TEXT_CHUNK); // a view of the string in V8, not a copy
+      const n = chunk.write(piece, 0, this.latin1 ? "latin1" : "utf16le");
+      write(chunk.subarray(0, n));
+    }
+  }
+}
+
+let scratchBuffer: Buffer | undefined;
+/** The buffer text parts are written through: allocated once per process (its pages stay warm). */
+function scratch(size: number): Buffer {
+  if (!scratchBuffer || scratchBuffer.byteLength < size) scratchBuffer = Buffer.allocUnsafeSlow(size);
+  return scratchBuffer;
+}
+
+export type Part = Uint8Array | TextPart;
+
+/** A value's bytes in order: the header and V8 bytes, then each large typed array as it is in memory, each large
+ * string as a TextPart. */
 export class ValueParts {
-  constructor(readonly parts: readonly Uint8Array[], readonly byteLength: number) {}
+  constructor(readonly parts: readonly Part[], readonly byteLength: number) {}
 
   /** One buffer (a copy of every part). */
   concat(): Buffer {
-    return Buffer.concat(this.parts, this.byteLength);
+    return Buffer.concat(this.parts.map((p) => (p instanceof TextPart ? p.bytes() : p)), this.byteLength);
   }
 }
 
@@ -84,33 +138,55 @@ function view(type: ViewType, bytes: Uint8Array): unknown {
   return new (type as AnyView)(source.buffer, source.byteOffset, source.byteLength / size);
 }
 
-/** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. */
-export function serializeValue(value: unknown): ValueBytes {
+/** Where a large string may be lifted out of a value: `holder[key]`, holder an object daskflow made (never the
+ * user's, which are not to be changed even for a moment). */
+export type Lift = readonly [holder: Record<string, unknown>, key: string];
+
+/** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. Strings of at least
+ * OUT_OF_BAND_TEXT characters at a place in `lift` are written as parts of their own. */
+export function serializeValue(value: unknown, lift: readonly Lift[] = []): ValueBytes {
+  const texts = lift.filter(([holder, key]) => typeof holder[key] === "string" && holder[key].length >= OUT_OF_BAND_TEXT);
   const s = new Serializer();
-  s.writeHeader();
-  s.writeValue(value);
+  const table: [Record<string, unknown>, string, number, number][] = [];
+  const textParts: TextPart[] = [];
+  try {
+    for (const [holder, key] of texts) {
+      const part = new TextPart(holder[key] as string);
+      table.push([holder, key, textParts.length, part.latin1 ? LATIN1 : UTF16]);
+      textParts.push(part);
+      holder[key] = null;
+    }
+    s.writeHeader();
+    s.writeValue(value);
+    // Text parts come after the typed arrays' (known only now): their indices are shifted by as many.
+    if (table.length) s.writeValue(table.map(([holder, key, i, encoding]) => [holder, key, s.large.length + i, encoding]));
+  } finally {
+    for (let i = 0; i < table.length; i++) table[i]![0][table[i]![1]] = textParts[i]!.text;
+  }
   const v8Bytes = s.releaseBuffer();
-  if (s.large.length === 0) return v8Bytes;
-  const head = Buffer.alloc(12 + 16 * s.large.length);
+  const large: Part[] = [...s.large.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), ...textParts];
+  if (large.length === 0) return v8Bytes;
+  const head = Buffer.alloc(12 + 16 * large.length);
   head.set(MAGIC, 0);
-  head.writeUInt32LE(s.large.length, 4);
+  if (textParts.length) head[3] = TEXT_TAG;
+  head.writeUInt32LE(large.length, 4);
   head.writeUInt32LE(v8Bytes.byteLength, 8);
-  const out: Uint8Array[] = [head, v8Bytes];
+  const out: Part[] = [head, v8Bytes];
   let offset = head.byteLength + v8Bytes.byteLength;
-  s.large.forEach((v, i) => {
+  large.forEach((part, i) => {
     const pad = (8 - (offset % 8)) % 8;
     if (pad) out.push(new Uint8Array(pad));
     offset += pad;
     head.writeDoubleLE(offset, 12 + 16 * i);
-    head.writeDoubleLE(v.byteLength, 20 + 16 * i);
-    out.push(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    offset += v.byteLength;
+    head.writeDoubleLE(part.byteLength, 20 + 16 * i);
+    out.push(part);
+    offset += part.byteLength;
   });
   return new ValueParts(out, offset);
 }
 
 function hasParts(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b);
+  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && bytes[i] === TEXT_TAG));
 }
 
 /** The V8 bytes inside `bytes` (all of them for a value without parts). */
@@ -134,5 +210,14 @@ export function deserializeValue(bytes: Uint8Array): unknown {
   }
   const d = new Deserializer(v8Region(bytes), parts);
   d.readHeader();
-  return d.readValue();
+  const value: unknown = d.readValue();
+  if (bytes[3] === TEXT_TAG && hasParts(bytes)) {
+    for (const [holder, key, index, encoding] of d.readValue() as [Record<string, unknown>, string, number, number][]) {
+      const part = parts[index];
+      if (!part || (encoding !== LATIN1 && encoding !== UTF16)) throw new Error("daskflow: a value's bytes refer to a string part they do not have");
+      const text = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+      holder[key] = text.toString(encoding === LATIN1 ? "latin1" : "utf16le");
+    }
+  }
+  return value;
 }

@@ -14,7 +14,7 @@
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
-import { ValueParts } from "../core/value-bytes.ts";
+import { TextPart, ValueParts } from "../core/value-bytes.ts";
 
 /** Binary values of at least this size are written as their own part of a frame, not copied into it. */
 const BY_REFERENCE = 64 * 1024;
@@ -91,9 +91,13 @@ export class SideFile {
       this.#end += length;
     }
     let position = at;
-    for (const part of parts) {
+    const write = (part: Uint8Array) => {
       for (let done = 0; done < part.byteLength; ) done += writeSync(this.fd, part, done, part.byteLength - done, position + done);
       position += part.byteLength;
+    };
+    for (const part of parts) {
+      if (part instanceof TextPart) part.writeChunks(write); // a string straight into the file, never copied whole
+      else write(part);
     }
     this.moved += length;
     return reference(this.#ext, at, length);
@@ -210,7 +214,9 @@ function emit(value: unknown, parts: Parts, side: SideFile | undefined): void {
     parts.small(side.put(value instanceof ValueParts ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
   } else if (isLargeBinary(value)) {
     parts.small(binHeader(value.byteLength));
-    for (const part of value instanceof ValueParts ? value.parts : [new Uint8Array(value.buffer, value.byteOffset, value.byteLength)]) parts.large(part);
+    for (const part of value instanceof ValueParts ? value.parts : [new Uint8Array(value.buffer, value.byteOffset, value.byteLength)]) {
+      parts.large(part instanceof TextPart ? part.bytes() : part);
+    }
   } else if (!holdsLarge(value)) {
     parts.small(encoder.encode(value));
   } else if (Array.isArray(value)) {

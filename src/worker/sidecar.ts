@@ -14,14 +14,18 @@ import { SIDECAR_ENV, sidecarEnvList, type SidecarRequest } from "../dask/protoc
 markWorkerProcess();
 
 let queue: Promise<void> = Promise.resolve();
+// Not a closure beside the request's: while it runs (and collects garbage) its scope is on the stack, and a scope
+// shared with `() => dispatch(request)` would keep the finished request, its 100 MiB inputs among them, alive.
+const release = () => releaseAfterTask(channel.takeMoved());
+const reportError = (error: unknown) => {
+  process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
+};
 const channel = new WorkerChannel(
   (request: SidecarRequest) => {
     // The running task's session (nested submits, clients) is answered while the task runs: never queued behind it.
     if (request.op === "bridge") return deliverBridgeMessage(request.message);
     // The worker sends one request at a time; chaining keeps that order if it ever does not.
-    queue = queue.then(() => dispatch(request)).then(() => releaseAfterTask(channel.takeMoved())).catch((error: unknown) => {
-      process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
-    });
+    queue = queue.then(() => dispatch(request)).then(release).catch(reportError);
   },
   () => process.exit(0),
 );

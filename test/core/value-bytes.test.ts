@@ -1,9 +1,13 @@
 /** Large typed arrays travel as parts of their own (src/core/value-bytes.ts): same values back, no copy on decode. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeValue, encodeValue, encodeValueParts } from "../../src/core/serialization.ts";
-import { OUT_OF_BAND, ValueParts } from "../../src/core/value-bytes.ts";
-import { FrameDecoder, encodeFrameParts } from "../../src/dask/framing.ts";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeEnvelope, decodeValue, encodeResult, encodeValue, encodeValueParts, envelopeLifts, stateToRecord } from "../../src/core/serialization.ts";
+import { Completed } from "../../src/core/state.ts";
+import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, v8Region } from "../../src/core/value-bytes.ts";
+import { FrameDecoder, SideFile, encodeFrameParts } from "../../src/dask/framing.ts";
 
 const big = OUT_OF_BAND; // bytes: the smallest size that goes out of band
 
@@ -30,7 +34,7 @@ test("every typed-array kind, large and small, nested in Maps and objects, keeps
   const bytes = encodeValueParts(value, "value");
   assert.ok(bytes instanceof ValueParts, "a value with large typed arrays is written in parts");
   // The large arrays are parts as they are in memory: the very same memory, not copies.
-  assert.ok(bytes.parts.some((p) => p.buffer === value.u8.buffer && p.byteLength === value.u8.byteLength));
+  assert.ok(bytes.parts.some((p) => p instanceof Uint8Array && p.buffer === value.u8.buffer && p.byteLength === value.u8.byteLength));
   const joined = bytes.concat();
   assert.equal(joined.byteLength, bytes.byteLength);
   const out = decodeValue(joined) as typeof value;
@@ -67,4 +71,61 @@ test("a frame carries a value in parts as one binary, written without joining th
   const decoder = new FrameDecoder<{ op: string; envelope: Uint8Array }>();
   const [message] = decoder.push(Buffer.concat(frame));
   assert.deepEqual(decodeValue(message!.envelope), value);
+});
+
+/** A string of `n` characters where every position's character depends on it (so a misplaced chunk shows). */
+function text(n: number, alphabet: string): string {
+  const block = Array.from({ length: 4096 }, (_, i) => alphabet[(i * 7 + (i >> 5)) % alphabet.length]).join("");
+  return block.repeat(Math.ceil(n / 4096)).slice(0, n);
+}
+
+test("a large string a task returns is a part of its own (not in V8's bytes), one byte per character when it can be, and arrives unchanged", () => {
+  const cases = {
+    ascii: text(OUT_OF_BAND_TEXT + 5, "abcdefgh"),
+    latin1: text(3 * OUT_OF_BAND_TEXT, "aé\u00ffz"), // one byte each, though not ASCII
+    twoByte: text(2 * OUT_OF_BAND_TEXT + 3, "a€\ud83d\ude00z"), // surrogates paired and alone, also across the chunks it is written in
+    lone: "\ud800".repeat(OUT_OF_BAND_TEXT) + "x", // lone surrogates are code units like any other
+  };
+  for (const [name, value] of Object.entries(cases)) {
+    const { envelope } = encodeResult(Completed(value));
+    assert.ok(envelope instanceof ValueParts, `${name}: written in parts`);
+    const part = envelope.parts.find((p) => p instanceof TextPart);
+    assert.ok(part instanceof TextPart && part.text === value, `${name}: the string itself is the part`);
+    assert.equal(part.byteLength, value.length * (name === "ascii" || name === "latin1" ? 1 : 2), `${name}: bytes per character`);
+    assert.ok(v8Region(envelope.concat()).byteLength < 1000, `${name}: V8's bytes hold the envelope, not the string`);
+    // Written in chunks into a file, as a sidecar writes a result into its reply side file.
+    const dir = mkdtempSync(join(tmpdir(), "daskflow-text-"));
+    const fd = openSync(join(dir, "side"), "w+");
+    try {
+      const side = new SideFile(fd);
+      const frame = Buffer.concat(encodeFrameParts({ op: "done", envelope }, side));
+      assert.ok(frame.byteLength < 200, `${name}: the frame only refers to the value`);
+      const [got] = new FrameDecoder<{ envelope: Uint8Array }>({ side }).push(frame);
+      const back = decodeEnvelope(got!.envelope);
+      assert.equal(back.data, value, `${name}: through the side file`);
+      assert.equal(back.state.type, "COMPLETED");
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true });
+    }
+    assert.equal(decodeEnvelope(envelope.concat()).data, value, `${name}: joined`);
+  }
+});
+
+test("lifting a string out changes nothing the caller holds; strings inside the user's own objects stay in V8's bytes", () => {
+  const long = text(OUT_OF_BAND_TEXT, "xyz");
+  const state = Completed({ inside: long, list: [long] });
+  const { envelope } = encodeResult(state);
+  assert.ok(!(envelope instanceof ValueParts), "the user's objects are not changed, even for a moment");
+  assert.deepEqual(decodeEnvelope(envelope).data, { inside: long, list: [long] });
+  // A batch's items, and a value also holding a large typed array (its part comes first).
+  const bytes = new Uint8Array(OUT_OF_BAND).fill(3);
+  const items = [{ state: stateToRecord(Completed(long)), data: long }, { state: stateToRecord(Completed(bytes)), data: [bytes, long] }];
+  const batch = { items };
+  const parts = encodeValueParts(batch, "batch", envelopeLifts(batch));
+  assert.ok(parts instanceof ValueParts);
+  assert.equal(items[0]!.data, long, "the envelope holds its string again");
+  const back = decodeValue(parts.concat()) as typeof batch;
+  assert.equal(back.items[0]!.data, long);
+  assert.deepEqual(back.items[1]!.data, [bytes, long]);
 });

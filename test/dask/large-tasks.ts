@@ -20,9 +20,10 @@ export function seededBytes(mib: number, seed: number): Uint8Array {
   return new Uint8Array(words.buffer);
 }
 
-/** A string of `mib` Mi characters that is not Latin-1 (V8 keeps it two bytes per character). */
-export function seededString(mib: number, seed: number): string {
-  const unit = `daskflow ✓ ${seed} → `;
+/** A string of `mib` Mi characters: not Latin-1 (V8 keeps it two bytes per character), or (`latin1`) every
+ * character below 256, not all ASCII (one byte each). */
+export function seededString(mib: number, seed: number, latin1 = false): string {
+  const unit = latin1 ? `daskflow é ${seed} ÿ ` : `daskflow ✓ ${seed} → `;
   return unit.repeat(Math.ceil((mib * MIB) / unit.length)).slice(0, mib * MIB);
 }
 
@@ -43,7 +44,7 @@ function seen(value: Uint8Array | string): Seen {
 }
 
 export const bigBytes = task({ name: "big-bytes" }, (mib: number, seed: number): Uint8Array => seededBytes(mib, seed));
-export const bigString = task({ name: "big-string" }, (mib: number, seed: number): string => seededString(mib, seed));
+export const bigString = task({ name: "big-string" }, (mib: number, seed: number, latin1: boolean): string => seededString(mib, seed, latin1));
 export const seeBytes = task({ name: "see-bytes" }, (value: Uint8Array): Seen => seen(value));
 export const seeString = task({ name: "see-string" }, (value: string): Seen => seen(value));
 
