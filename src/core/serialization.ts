@@ -3,7 +3,7 @@
  * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
-import { type Lift, ValueParts, type ValueBytes, deserializeValue, serializeValue, v8Region } from "./value-bytes.ts";
+import { type Lift, ValueParts, type ValueBytes, deserializeValue, serializeValue, stringPlaces, v8Region } from "./value-bytes.ts";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
@@ -91,10 +91,10 @@ export function describeUnserializable(value: unknown, root = "$"): string | und
   return found;
 }
 
-/** Where an envelope (or a batch's) may hold a large string daskflow can lift out: each result's `data` (the
- * envelopes are daskflow's objects; value-bytes.ts). */
+/** Where an envelope (or a batch's) may hold a large string daskflow can lift out (value-bytes.ts): each result
+ * (`data`, in daskflow's own envelope object), and the direct members of a plain object or array result. */
 export function envelopeLifts(envelope: Envelope | BatchEnvelope): Lift[] {
-  return ("items" in envelope ? envelope.items : [envelope]).map((e) => [e as unknown as Record<string, unknown>, "data"]);
+  return ("items" in envelope ? envelope.items : [envelope]).flatMap((e): Lift[] => [[e as unknown as Record<string, unknown>, "data"], ...stringPlaces(e.data)]);
 }
 
 export function stateToRecord(state: State<unknown>): StateRecord {

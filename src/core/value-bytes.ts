@@ -7,10 +7,10 @@
  * `bytes`. Decoding gives views into the bytes received, no copy.
  *
  * A large string is a part too (`TextPart`, written in chunks through a small buffer: never a second copy of the
- * whole string), but only where daskflow's own objects hold it (a result envelope's `data`: see serializeValue's
- * `lift`), since V8 offers no hook for strings: the string's place is set to null while V8 writes, and a table of
- * `[holder, key, part, encoding]` written after the value (same serializer, so `holder` is the same object on decode)
- * says where each string goes back.
+ * whole string), but only at the places serializeValue's `lift` names (a result, or a direct member of a plain
+ * object or array a task returns: serialization.ts), since V8 offers no hook for strings: the string's place is set
+ * to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]` written
+ * after the value (same serializer, so `holder` is the same object on decode) says where each string goes back.
  *
  * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only) or "\0DFT" (a table of strings
  * follows the value), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
@@ -18,6 +18,7 @@
  * start with 0xFF), so all kinds decode here.
  */
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
+import { isProxy } from "node:util/types";
 
 /** Typed arrays of at least this size travel as parts of their own. */
 export const OUT_OF_BAND = 1024 * 1024;
@@ -138,9 +139,31 @@ function view(type: ViewType, bytes: Uint8Array): unknown {
   return new (type as AnyView)(source.buffer, source.byteOffset, source.byteLength / size);
 }
 
-/** Where a large string may be lifted out of a value: `holder[key]`, holder an object daskflow made (never the
- * user's, which are not to be changed even for a moment). */
+/** Where a large string may be lifted out of a value: `holder[key]`, for the moment V8 writes (then put back). */
 export type Lift = readonly [holder: Record<string, unknown>, key: string];
+
+/**
+ * The places in a plain object or array (one of the user's: its direct members only) where a large string may be
+ * lifted out and put back with nobody the wiser: writable, enumerable data properties of an object that is neither
+ * frozen nor a Proxy (whose traps would see the change). Identity is kept (the object itself is written, no copy),
+ * so cycles and shared references decode as before.
+ */
+export function stringPlaces(container: unknown): Lift[] {
+  if (typeof container !== "object" || container === null || isProxy(container) || Object.isFrozen(container)) return [];
+  const proto: unknown = Object.getPrototypeOf(container);
+  const holder = container as Record<string, unknown>;
+  const out: Lift[] = [];
+  const consider = (key: string) => {
+    const d = Object.getOwnPropertyDescriptor(holder, key);
+    if (d && "value" in d && d.writable && d.enumerable && typeof d.value === "string" && d.value.length >= OUT_OF_BAND_TEXT) out.push([holder, key]);
+  };
+  if (Array.isArray(container) && proto === Array.prototype) {
+    for (let i = 0; i < container.length; i++) if (typeof container[i] === "string" && (container[i] as string).length >= OUT_OF_BAND_TEXT) consider(String(i));
+  } else if (proto === Object.prototype || proto === null) {
+    for (const key of Object.keys(holder)) if (typeof holder[key] === "string") consider(key);
+  }
+  return out;
+}
 
 /** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. Strings of at least
  * OUT_OF_BAND_TEXT characters at a place in `lift` are written as parts of their own. */

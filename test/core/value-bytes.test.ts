@@ -112,20 +112,45 @@ test("a large string a task returns is a part of its own (not in V8's bytes), on
   }
 });
 
-test("lifting a string out changes nothing the caller holds; strings inside the user's own objects stay in V8's bytes", () => {
+test("large strings that are direct members of a plain object or array result are parts too; the caller's value is unchanged, cycles and holes kept", () => {
   const long = text(OUT_OF_BAND_TEXT, "xyz");
-  const state = Completed({ inside: long, list: [long] });
-  const { envelope } = encodeResult(state);
-  assert.ok(!(envelope instanceof ValueParts), "the user's objects are not changed, even for a moment");
-  assert.deepEqual(decodeEnvelope(envelope).data, { inside: long, list: [long] });
+  const other = text(OUT_OF_BAND_TEXT + 1, "é€");
+  const textParts = (bytes: unknown) => (bytes instanceof ValueParts ? bytes.parts.filter((p) => p instanceof TextPart).length : 0);
+  const result = { text: long, list: [long], n: 1 } as { text: string; list: string[]; n: number; self?: unknown };
+  result.self = result;
+  const { envelope } = encodeResult(Completed(result));
+  assert.equal(textParts(envelope), 1, "the direct member is lifted out; the one inside the list stays in V8's bytes");
+  assert.equal(result.text, long, "the caller's object holds its string again");
+  const back = decodeEnvelope((envelope as ValueParts).concat()).data as typeof result;
+  assert.ok(back.text === long && back.list.length === 1 && back.list[0] === long, "both strings arrive");
+  assert.equal(back.self, back, "the cycle is kept (the object itself was written, not a copy)");
+
+  const holes = [, other, 3];
+  const fromArray = encodeResult(Completed(holes)).envelope;
+  assert.equal(textParts(fromArray), 1);
+  const array = decodeEnvelope((fromArray as ValueParts).concat()).data as unknown[];
+  assert.ok(array.length === 3 && array[1] === other && array[2] === 3);
+  assert.ok(!(0 in array), "a hole stays a hole");
+
+  // Places that cannot be changed unseen are left to V8: a frozen object, an accessor. (A Proxy cannot be sent at all.)
+  const frozen = Object.freeze({ text: long });
+  const accessor = Object.defineProperty({}, "text", { get: () => long, enumerable: true });
+  for (const value of [frozen, accessor]) {
+    const bytes = encodeResult(Completed(value)).envelope;
+    assert.equal(textParts(bytes), 0);
+    const out = decodeEnvelope(bytes instanceof ValueParts ? bytes.concat() : bytes).data as { text: string };
+    assert.ok(out.text === long, "and it arrives all the same");
+  }
+
   // A batch's items, and a value also holding a large typed array (its part comes first).
   const bytes = new Uint8Array(OUT_OF_BAND).fill(3);
   const items = [{ state: stateToRecord(Completed(long)), data: long }, { state: stateToRecord(Completed(bytes)), data: [bytes, long] }];
   const batch = { items };
   const parts = encodeValueParts(batch, "batch", envelopeLifts(batch));
-  assert.ok(parts instanceof ValueParts);
+  assert.equal(textParts(parts), 2);
   assert.equal(items[0]!.data, long, "the envelope holds its string again");
-  const back = decodeValue(parts.concat()) as typeof batch;
-  assert.equal(back.items[0]!.data, long);
-  assert.deepEqual(back.items[1]!.data, [bytes, long]);
+  const decoded = decodeValue((parts as ValueParts).concat()) as typeof batch;
+  assert.ok(decoded.items[0]!.data === long);
+  assert.deepEqual(decoded.items[1]!.data[0], bytes);
+  assert.ok(decoded.items[1]!.data[1] === long);
 });
