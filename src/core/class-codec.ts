@@ -9,6 +9,11 @@
  */
 import { SerializationError } from "./errors.ts";
 import { type ClassIdentity, classIdentity, rememberClass } from "./class-identity.ts";
+import { OUT_OF_BAND_TEXT } from "./value-bytes.ts";
+
+/** Told of each string of at least OUT_OF_BAND_TEXT characters a plain object or array holds (`holder[key]`), as
+ * the search meets it: where value-bytes.ts may lift it out (one walk over the value for both). */
+export type OnLargeString = (holder: Record<string, unknown>, key: string) => void;
 
 /** The key of the wrapper `{ [CLASSES]: [value, table] }` a value with class instances travels in. */
 export const CLASSES = "\u0000daskflow.classes";
@@ -54,7 +59,7 @@ function isNative(proto: unknown): boolean {
  * The class instances in `value` as table entries; undefined when there are none (the common, fast case). Paths
  * are built only when `paths` is on: the first pass over a value goes without (most values hold no instances).
  */
-function collect(value: unknown, root: string, paths: boolean): Entry[] | undefined {
+function collect(value: unknown, root: string, paths: boolean, onString?: OnLargeString): Entry[] | undefined {
   let entries: Entry[] | undefined;
   const seen = new Set<object>();
   const visit = (v: object, path: string): void => {
@@ -65,6 +70,7 @@ function collect(value: unknown, root: string, paths: boolean): Entry[] | undefi
       for (const key in v) {
         const item = (v as Record<string, unknown>)[key];
         if (typeof item === "object" && item !== null) visit(item, paths ? `${path}.${key}` : "");
+        else if (onString && typeof item === "string" && item.length >= OUT_OF_BAND_TEXT) onString(v as Record<string, unknown>, key);
       }
       return;
     }
@@ -73,6 +79,7 @@ function collect(value: unknown, root: string, paths: boolean): Entry[] | undefi
       for (let i = 0; i < list.length; i++) {
         const item = list[i];
         if (typeof item === "object" && item !== null) visit(item, paths ? `${path}[${i}]` : "");
+        else if (onString && typeof item === "string" && item.length >= OUT_OF_BAND_TEXT) onString(v as Record<string, unknown>, String(i));
       }
       return;
     }
@@ -120,9 +127,9 @@ function collect(value: unknown, root: string, paths: boolean): Entry[] | undefi
 /** Thrown by a pass without paths that met a problem: the pass with paths names where. */
 const NEEDS_PATHS = new Error("a class instance without identity: look again with paths");
 
-function collectEntries(value: unknown, root: string): Entry[] | undefined {
+function collectEntries(value: unknown, root: string, onString?: OnLargeString): Entry[] | undefined {
   try {
-    const found = collect(value, root, false);
+    const found = collect(value, root, false, onString);
     return found && collect(value, root, true);
   } catch (error) {
     if (error === NEEDS_PATHS) return collect(value, root, true);
@@ -131,8 +138,8 @@ function collectEntries(value: unknown, root: string): Entry[] | undefined {
 }
 
 /** `value` as it is serialized: itself, or wrapped with the table of its class instances. */
-export function withClassTable(value: unknown, root = "$"): unknown {
-  const entries = collectEntries(value, root);
+export function withClassTable(value: unknown, root = "$", onString?: OnLargeString): unknown {
+  const entries = collectEntries(value, root, onString);
   return entries ? { [CLASSES]: [value, entries] } : value;
 }
 

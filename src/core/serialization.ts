@@ -3,7 +3,7 @@
  * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
-import { type Lift, ValueParts, type ValueBytes, deserializeValue, serializeValue, stringPlaces, v8Region } from "./value-bytes.ts";
+import { type Lift, ValueParts, type ValueBytes, deserializeValue, liftInto, serializeValue, v8Region } from "./value-bytes.ts";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";
@@ -30,16 +30,17 @@ export function encodeValue(value: unknown, what: string): Buffer {
 }
 
 /** The bytes of `value`, its large typed arrays as parts of their own (value-bytes.ts): for channels to write as they are. */
-export function encodeValueParts(value: unknown, what: string, lift: readonly Lift[] = []): ValueBytes {
+export function encodeValueParts(value: unknown, what: string): ValueBytes {
   let wrapped: unknown;
+  const lifts: Lift[] = []; // its large strings, written as parts of their own (value-bytes.ts)
   try {
-    wrapped = withClassTable(value);
+    wrapped = withClassTable(value, "$", liftInto(lifts));
   } catch (error) {
     if (error instanceof UnknownClassError) throw new UnknownClassError(`${what} cannot be sent to another process: ${error.message}`);
     throw error;
   }
   try {
-    return serializeValue(wrapped, lift);
+    return serializeValue(wrapped, lifts);
   } catch (error) {
     throw new SerializationError(`${what} cannot be sent to a Dask worker: ${describeUnserializable(value) ?? (error as Error).message}`);
   }
@@ -91,12 +92,6 @@ export function describeUnserializable(value: unknown, root = "$"): string | und
   return found;
 }
 
-/** Where an envelope (or a batch's) may hold a large string daskflow can lift out (value-bytes.ts): each result
- * (`data`, in daskflow's own envelope object), and the direct members of a plain object or array result. */
-export function envelopeLifts(envelope: Envelope | BatchEnvelope): Lift[] {
-  return ("items" in envelope ? envelope.items : [envelope]).flatMap((e): Lift[] => [[e as unknown as Record<string, unknown>, "data"], ...stringPlaces(e.data)]);
-}
-
 export function stateToRecord(state: State<unknown>): StateRecord {
   const record: StateRecord = { type: state.type, name: state.name, timestamp: state.timestamp };
   if (state.message !== undefined) record.message = state.message;
@@ -120,7 +115,8 @@ export function encodeResult(state: State<unknown>, record: StateRecord = stateT
   const envelope: Envelope = { state: record };
   if ("data" in state) envelope.data = state.data;
   try {
-    return { envelope: serializeValue(withClassTable(envelope), envelopeLifts(envelope)), record };
+    const lifts: Lift[] = [];
+    return { envelope: serializeValue(withClassTable(envelope, "$", liftInto(lifts)), lifts), record };
   } catch {
     const problem = describeClassProblem(state.data, "result") ?? describeUnserializable(state.data, "result");
     const error = new SerializationError(`The task's result cannot be sent back from the worker: ${problem ?? "unsupported value"}`);

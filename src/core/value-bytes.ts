@@ -7,8 +7,8 @@
  * `bytes`. Decoding gives views into the bytes received, no copy.
  *
  * A large string is a part too (`TextPart`, written in chunks through a small buffer: never a second copy of the
- * whole string), but only at the places serializeValue's `lift` names (a result, or a direct member of a plain
- * object or array a task returns: serialization.ts), since V8 offers no hook for strings: the string's place is set
+ * whole string), at the places serializeValue's `lift` names (members of plain objects and arrays anywhere in the
+ * value, found by the search for class instances: liftInto), since V8 offers no hook for strings: the string's place is set
  * to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]` written
  * after the value (same serializer, so `holder` is the same object on decode) says where each string goes back.
  *
@@ -143,26 +143,17 @@ function view(type: ViewType, bytes: Uint8Array): unknown {
 export type Lift = readonly [holder: Record<string, unknown>, key: string];
 
 /**
- * The places in a plain object or array (one of the user's: its direct members only) where a large string may be
- * lifted out and put back with nobody the wiser: writable, enumerable data properties of an object that is neither
- * frozen nor a Proxy (whose traps would see the change). Identity is kept (the object itself is written, no copy),
- * so cycles and shared references decode as before.
+ * Collects into `lifts` the places (from the search for class instances, class-codec.ts) where a large string can be
+ * lifted out and put back with nobody the wiser: writable, enumerable own data properties of an object that is
+ * neither frozen nor a Proxy (whose traps would see the change). Identity is kept (the object itself is written, no
+ * copy), so cycles and shared references decode as before.
  */
-export function stringPlaces(container: unknown): Lift[] {
-  if (typeof container !== "object" || container === null || isProxy(container) || Object.isFrozen(container)) return [];
-  const proto: unknown = Object.getPrototypeOf(container);
-  const holder = container as Record<string, unknown>;
-  const out: Lift[] = [];
-  const consider = (key: string) => {
+export function liftInto(lifts: Lift[]): (holder: Record<string, unknown>, key: string) => void {
+  return (holder, key) => {
+    if (isProxy(holder) || Object.isFrozen(holder)) return;
     const d = Object.getOwnPropertyDescriptor(holder, key);
-    if (d && "value" in d && d.writable && d.enumerable && typeof d.value === "string" && d.value.length >= OUT_OF_BAND_TEXT) out.push([holder, key]);
+    if (d && "value" in d && d.writable && d.enumerable) lifts.push([holder, key]);
   };
-  if (Array.isArray(container) && proto === Array.prototype) {
-    for (let i = 0; i < container.length; i++) if (typeof container[i] === "string" && (container[i] as string).length >= OUT_OF_BAND_TEXT) consider(String(i));
-  } else if (proto === Object.prototype || proto === null) {
-    for (const key of Object.keys(holder)) if (typeof holder[key] === "string") consider(key);
-  }
-  return out;
 }
 
 /** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. Strings of at least

@@ -11,7 +11,7 @@
  * bulk once no new one came for a moment (or many are waiting): releasing costs the scheduler work per key, which
  * a stream of small tasks would otherwise pay while it runs, for little memory.
  */
-import { encodeValueParts, envelopeLifts, type Envelope } from "../core/serialization.ts";
+import { encodeValueParts, type Envelope } from "../core/serialization.ts";
 import type { ValueBytes } from "../core/value-bytes.ts";
 
 export interface HeldTask {
@@ -79,8 +79,7 @@ export class HeldResults {
     const key = `${task.key}-restored-${++this.#n}`;
     task.restoredAs = key;
     this.restoring.add(key);
-    const envelope = task.batch ? { items: task.local! } : task.local![0]!;
-    const data = encodeValueParts(envelope, "a result put back on the cluster", envelopeLifts(envelope));
+    const data = encodeValueParts(task.batch ? { items: task.local } : task.local![0], "a result put back on the cluster");
     const done = this.hooks.restore(key, data).then(
       () => {
         this.restoring.delete(key);

@@ -8,7 +8,7 @@ import { runTask } from "../core/engine.ts";
 import { CrashedRunError, TaskTimeoutError } from "../core/errors.ts";
 import { isFinal, type State, Crashed, Failed, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, envelopeLifts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
 import { stateError } from "../core/future.ts";
 import { notReadyFor } from "../core/upstream.ts";
 import type { TaskFuture } from "../core/future.ts";
@@ -158,8 +158,7 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
 function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[]): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
-  const batch: BatchEnvelope = { items };
-  const envelope = encodeValueParts(batch, "batch result", envelopeLifts(batch));
+  const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   send({ op: "done", envelope, event });

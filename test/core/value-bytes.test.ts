@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeEnvelope, decodeValue, encodeResult, encodeValue, encodeValueParts, envelopeLifts, stateToRecord } from "../../src/core/serialization.ts";
+import { decodeEnvelope, decodeValue, encodeResult, encodeValue, encodeValueParts, stateToRecord } from "../../src/core/serialization.ts";
 import { Completed } from "../../src/core/state.ts";
 import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, v8Region } from "../../src/core/value-bytes.ts";
 import { FrameDecoder, SideFile, encodeFrameParts } from "../../src/dask/framing.ts";
@@ -112,15 +112,15 @@ test("a large string a task returns is a part of its own (not in V8's bytes), on
   }
 });
 
-test("large strings that are direct members of a plain object or array result are parts too; the caller's value is unchanged, cycles and holes kept", () => {
+test("large strings inside plain objects and arrays, at any depth, are parts too; the caller's value is unchanged, cycles and holes kept", () => {
   const long = text(OUT_OF_BAND_TEXT, "xyz");
   const other = text(OUT_OF_BAND_TEXT + 1, "é€");
   const textParts = (bytes: unknown) => (bytes instanceof ValueParts ? bytes.parts.filter((p) => p instanceof TextPart).length : 0);
   const result = { text: long, list: [long], n: 1 } as { text: string; list: string[]; n: number; self?: unknown };
   result.self = result;
   const { envelope } = encodeResult(Completed(result));
-  assert.equal(textParts(envelope), 1, "the direct member is lifted out; the one inside the list stays in V8's bytes");
-  assert.equal(result.text, long, "the caller's object holds its string again");
+  assert.equal(textParts(envelope), 2, "both strings are lifted out, the one inside the list too");
+  assert.ok(result.text === long && result.list[0] === long, "the caller's objects hold their strings again");
   const back = decodeEnvelope((envelope as ValueParts).concat()).data as typeof result;
   assert.ok(back.text === long && back.list.length === 1 && back.list[0] === long, "both strings arrive");
   assert.equal(back.self, back, "the cycle is kept (the object itself was written, not a copy)");
@@ -146,7 +146,7 @@ test("large strings that are direct members of a plain object or array result ar
   const bytes = new Uint8Array(OUT_OF_BAND).fill(3);
   const items = [{ state: stateToRecord(Completed(long)), data: long }, { state: stateToRecord(Completed(bytes)), data: [bytes, long] }];
   const batch = { items };
-  const parts = encodeValueParts(batch, "batch", envelopeLifts(batch));
+  const parts = encodeValueParts(batch, "batch");
   assert.equal(textParts(parts), 2);
   assert.equal(items[0]!.data, long, "the envelope holds its string again");
   const decoded = decodeValue((parts as ValueParts).concat()) as typeof batch;

@@ -40,17 +40,19 @@ test("a 50 MiB Uint8Array reaches the flow process and a task on another worker 
 });
 
 for (const latin1 of [false, true]) {
-  test(`a 20 MiB string (${latin1 ? "Latin-1: one byte per character" : "not Latin-1"}) reaches the flow process and a task on another worker unchanged`, async () => {
+  test(`a 20 MiB string (${latin1 ? "Latin-1: one byte per character" : "not Latin-1"}) reaches the flow process and a task on another worker unchanged, and goes from the flow to a task`, async () => {
     const expected = seededString(20, 3, latin1);
-    const { value, seen } = await onTwoWorkers(async (first, second) => {
+    const { value, seen, sent } = await onTwoWorkers(async (first, second) => {
       const upstream = on(first, () => bigString.submit(20, 3, latin1));
       const seen = await on(second, () => seeString.submit(upstream)).result();
-      return { value: await upstream.result(), seen };
+      return { value: await upstream.result(), seen, sent: await seeString.submit(expected).result() };
     });
     assert.equal(typeof value, "string");
     assert.equal(value.length, expected.length);
     assert.ok(value === expected, "the flow process got the very string");
-    assert.deepEqual(seen, { type: "string", length: expected.length, sha256: digest(expected) }, "so did the downstream task");
+    const seenExpected = { type: "string", length: expected.length, sha256: digest(expected) };
+    assert.deepEqual(seen, seenExpected, "so did the downstream task");
+    assert.deepEqual(sent, seenExpected, "and a task the flow passed it to");
   });
 }
 
