@@ -8,9 +8,9 @@
  *
  * A large string is a part too (`TextPart`, written in chunks through a small buffer: never a second copy of the
  * whole string), at the places serializeValue's `lift` names (members of plain objects and arrays anywhere in the
- * value, found by the search for class instances: liftInto), since V8 offers no hook for strings: the string's place is set
- * to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]` written
- * after the value (same serializer, so `holder` is the same object on decode) says where each string goes back.
+ * value, found by the search for class instances: liftInto). V8 offers no hook for strings, so the string's place is
+ * set to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]`
+ * written after the value (same serializer, so `holder` is the same object on decode) says where each goes back.
  *
  * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only) or "\0DFT" (a table of strings
  * follows the value), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
