@@ -9,9 +9,9 @@
  */
 import { SerializationError } from "./errors.ts";
 import { type ClassIdentity, classIdentity, rememberClass } from "./class-identity.ts";
-import { OUT_OF_BAND_TEXT } from "./value-bytes.ts";
+import { isLargeText } from "./value-bytes.ts";
 
-/** Told of each string of at least OUT_OF_BAND_TEXT characters a plain object or array holds (`holder[key]`), as
+/** Told of each large string (value-bytes.ts isLargeText) a plain object or array holds (`holder[key]`), as
  * the search meets it: where value-bytes.ts may lift it out (one walk over the value for both). */
 export type OnLargeString = (holder: Record<string, unknown>, key: string) => void;
 
@@ -70,7 +70,7 @@ function collect(value: unknown, root: string, paths: boolean, onString?: OnLarg
       for (const key in v) {
         const item = (v as Record<string, unknown>)[key];
         if (typeof item === "object" && item !== null) visit(item, paths ? `${path}.${key}` : "");
-        else if (onString && typeof item === "string" && item.length >= OUT_OF_BAND_TEXT) onString(v as Record<string, unknown>, key);
+        else if (onString && isLargeText(item)) onString(v as Record<string, unknown>, key);
       }
       return;
     }
@@ -79,7 +79,7 @@ function collect(value: unknown, root: string, paths: boolean, onString?: OnLarg
       for (let i = 0; i < list.length; i++) {
         const item = list[i];
         if (typeof item === "object" && item !== null) visit(item, paths ? `${path}[${i}]` : "");
-        else if (onString && typeof item === "string" && item.length >= OUT_OF_BAND_TEXT) onString(v as Record<string, unknown>, String(i));
+        else if (onString && isLargeText(item)) onString(v as Record<string, unknown>, String(i));
       }
       return;
     }

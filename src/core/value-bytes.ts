@@ -7,7 +7,7 @@
  * `bytes`. Decoding gives views into the bytes received, no copy.
  *
  * A large string is a part too (`TextPart`, written in chunks through a small buffer: never a second copy of the
- * whole string), at the places serializeValue's `lift` names (members of plain objects and arrays anywhere in the
+ * whole string), at the places serializeValue's `lifts` name (members of plain objects and arrays anywhere in the
  * value, found by the search for class instances: liftInto). V8 offers no hook for strings, so the string's place is
  * set to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]`
  * written after the value (same serializer, so `holder` is the same object on decode) says where each goes back.
@@ -24,7 +24,7 @@ import { isProxy } from "node:util/types";
 export const OUT_OF_BAND = 1024 * 1024;
 const MAGIC = [0x00, 0x44, 0x46, 0x50]; // "\0DFP"
 const TEXT_TAG = 0x54; // "T" in place of "P": the V8 bytes hold the value, then its table of strings
-/** Strings of at least this many characters (lifted from where serializeValue's `lift` says) travel as parts. */
+/** Strings of at least this many characters (where serializeValue's `lifts` name them) travel as parts. */
 export const OUT_OF_BAND_TEXT = 1024 * 1024;
 /** A text part's encoding in the table: one byte per character (every code unit below 256), or UTF-16LE. */
 const LATIN1 = 1;
@@ -46,30 +46,38 @@ const defaultWrite = (DefaultSerializer.prototype as unknown as { _writeHostObje
 
 /** A large string as a part: its characters, one byte each when they all fit (V8 holds such strings that way). */
 export class TextPart {
-  readonly latin1: boolean;
+  readonly encoding: "latin1" | "utf16le";
   readonly byteLength: number;
 
   constructor(readonly text: string) {
     // Instant for a string V8 holds one byte per character (the regexp cannot match one), a scan otherwise.
-    this.latin1 = !/[^\x00-\xff]/.test(text);
-    this.byteLength = text.length * (this.latin1 ? 1 : 2);
+    this.encoding = /[^\x00-\xff]/.test(text) ? "utf16le" : "latin1";
+    this.byteLength = text.length * (this.encoding === "latin1" ? 1 : 2);
   }
 
   /** The bytes in one buffer of their own (a copy of the string). */
   bytes(): Buffer {
-    return Buffer.from(this.text, this.latin1 ? "latin1" : "utf16le");
+    return Buffer.from(this.text, this.encoding);
   }
 
   /** The bytes in order, a few MiB at a time in one reused buffer (valid only during each call of `write`). */
   writeChunks(write: (chunk: Uint8Array) => void): void {
-    const size = this.latin1 ? 1 : 2;
-    const chunk = scratch(TEXT_CHUNK * size);
+    const chunk = scratch(TEXT_CHUNK * (this.encoding === "latin1" ? 1 : 2));
     for (let i = 0; i < this.text.length; i += TEXT_CHUNK) {
       const piece = this.text.slice(i, i + TEXT_CHUNK); // a view of the string in V8, not a copy
-      const n = chunk.write(piece, 0, this.latin1 ? "latin1" : "utf16le");
-      write(chunk.subarray(0, n));
+      write(chunk.subarray(0, chunk.write(piece, 0, this.encoding)));
     }
   }
+}
+
+/** A part's bytes in one buffer: itself, or a text part's copy (for a channel that writes parts as they are). */
+export function partBytes(part: Part): Uint8Array {
+  return part instanceof TextPart ? part.bytes() : part;
+}
+
+/** Whether `value` is a string long enough to travel as a part of its own. */
+export function isLargeText(value: unknown): value is string {
+  return typeof value === "string" && value.length >= OUT_OF_BAND_TEXT;
 }
 
 let scratchBuffer: Buffer | undefined;
@@ -88,7 +96,7 @@ export class ValueParts {
 
   /** One buffer (a copy of every part). */
   concat(): Buffer {
-    return Buffer.concat(this.parts.map((p) => (p instanceof TextPart ? p.bytes() : p)), this.byteLength);
+    return Buffer.concat(this.parts.map(partBytes), this.byteLength);
   }
 }
 
@@ -139,7 +147,7 @@ function view(type: ViewType, bytes: Uint8Array): unknown {
   return new (type as AnyView)(source.buffer, source.byteOffset, source.byteLength / size);
 }
 
-/** Where a large string may be lifted out of a value: `holder[key]`, for the moment V8 writes (then put back). */
+/** A place holding a large string that is lifted out of the value while V8 writes it (then put back). */
 export type Lift = readonly [holder: Record<string, unknown>, key: string];
 
 /**
@@ -156,26 +164,22 @@ export function liftInto(lifts: Lift[]): (holder: Record<string, unknown>, key: 
   };
 }
 
-/** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. Strings of at least
- * OUT_OF_BAND_TEXT characters at a place in `lift` are written as parts of their own. */
-export function serializeValue(value: unknown, lift: readonly Lift[] = []): ValueBytes {
-  const texts = lift.filter(([holder, key]) => typeof holder[key] === "string" && holder[key].length >= OUT_OF_BAND_TEXT);
+/** The bytes of `value`. Throws what `v8.serialize` throws for what it cannot copy. The large strings at `lifts`
+ * (liftInto's) are written as parts of their own. */
+export function serializeValue(value: unknown, lifts: readonly Lift[] = []): ValueBytes {
   const s = new Serializer();
-  const table: [Record<string, unknown>, string, number, number][] = [];
   const textParts: TextPart[] = [];
   try {
-    for (const [holder, key] of texts) {
-      const part = new TextPart(holder[key] as string);
-      table.push([holder, key, textParts.length, part.latin1 ? LATIN1 : UTF16]);
-      textParts.push(part);
+    for (const [holder, key] of lifts) {
+      textParts.push(new TextPart(holder[key] as string));
       holder[key] = null;
     }
     s.writeHeader();
     s.writeValue(value);
-    // Text parts come after the typed arrays' (known only now): their indices are shifted by as many.
-    if (table.length) s.writeValue(table.map(([holder, key, i, encoding]) => [holder, key, s.large.length + i, encoding]));
+    // Where each string goes back; text parts come after the typed arrays' (known only now).
+    if (textParts.length) s.writeValue(textParts.map((p, i) => [...lifts[i]!, s.large.length + i, p.encoding === "latin1" ? LATIN1 : UTF16]));
   } finally {
-    for (let i = 0; i < table.length; i++) table[i]![0][table[i]![1]] = textParts[i]!.text;
+    textParts.forEach((p, i) => (lifts[i]![0][lifts[i]![1]] = p.text));
   }
   const v8Bytes = s.releaseBuffer();
   const large: Part[] = [...s.large.map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)), ...textParts];
@@ -215,7 +219,8 @@ export function v8Region(bytes: Uint8Array): Uint8Array {
 /** The value in `bytes` (from serializeValue, joined into one buffer); its large typed arrays are views into it. */
 export function deserializeValue(bytes: Uint8Array): unknown {
   let parts: Uint8Array[] = [];
-  if (hasParts(bytes)) {
+  const withParts = hasParts(bytes);
+  if (withParts) {
     const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     parts = Array.from({ length: head.readUInt32LE(4) }, (_, i) => {
       const offset = head.readDoubleLE(12 + 16 * i);
@@ -225,7 +230,7 @@ export function deserializeValue(bytes: Uint8Array): unknown {
   const d = new Deserializer(v8Region(bytes), parts);
   d.readHeader();
   const value: unknown = d.readValue();
-  if (bytes[3] === TEXT_TAG && hasParts(bytes)) {
+  if (withParts && bytes[3] === TEXT_TAG) {
     for (const [holder, key, index, encoding] of d.readValue() as [Record<string, unknown>, string, number, number][]) {
       const part = parts[index];
       if (!part || (encoding !== LATIN1 && encoding !== UTF16)) throw new Error("daskflow: a value's bytes refer to a string part they do not have");

@@ -14,7 +14,7 @@
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
-import { TextPart, ValueParts } from "../core/value-bytes.ts";
+import { TextPart, ValueParts, partBytes } from "../core/value-bytes.ts";
 
 /** Binary values of at least this size are written as their own part of a frame, not copied into it. */
 const BY_REFERENCE = 64 * 1024;
@@ -79,7 +79,7 @@ export class SideFile {
    * offered range it fits, else after the last value); the ext payload that refers to them. */
   put(bytes: Uint8Array | ValueParts): Uint8Array {
     const parts = bytes instanceof ValueParts ? bytes.parts : [bytes];
-    const length = parts.reduce((n, p) => n + p.byteLength, 0);
+    const length = bytes.byteLength;
     let at: number;
     const fit = this.keep ? this.#bestFit(length) : -1;
     if (fit >= 0) {
@@ -214,9 +214,7 @@ function emit(value: unknown, parts: Parts, side: SideFile | undefined): void {
     parts.small(side.put(value instanceof ValueParts ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
   } else if (isLargeBinary(value)) {
     parts.small(binHeader(value.byteLength));
-    for (const part of value instanceof ValueParts ? value.parts : [new Uint8Array(value.buffer, value.byteOffset, value.byteLength)]) {
-      parts.large(part instanceof TextPart ? part.bytes() : part);
-    }
+    for (const part of value instanceof ValueParts ? value.parts : [new Uint8Array(value.buffer, value.byteOffset, value.byteLength)]) parts.large(partBytes(part));
   } else if (!holdsLarge(value)) {
     parts.small(encoder.encode(value));
   } else if (Array.isArray(value)) {
