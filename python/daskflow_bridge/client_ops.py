@@ -142,6 +142,8 @@ async def scheduler_info(client) -> dict[str, Any]:
                 "memory_limit": w.get("memory_limit"),
                 "resources": w.get("resources") or {},
                 "host": w.get("host"),
+                # bytes of task results in the worker's memory, as of its last heartbeat
+                "managed_bytes": (w.get("metrics") or {}).get("managed_bytes"),
             }
             for addr, w in workers.items()
         },

@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { MissingContextError } from "./errors.ts";
 import { type LogLevel, type LogSink, type RunLogger, LEVELS, consoleSink, loggingThreshold, makeLogger } from "./logger.ts";
 import type { Cancellation } from "./cancellation.ts";
-import type { TaskFuture } from "./future.ts";
+import type { RunFutures } from "./run-futures.ts";
 import type { TaskRunner, Annotations } from "../runners/task-runner.ts";
 
 export interface FlowRunInfo {
@@ -42,8 +42,8 @@ export interface RunScope {
   taskRun?: TaskRunInfo;
   /** Where submits in this scope go. */
   runner?: TaskRunner;
-  /** Futures created in the flow run, awaited before it ends. */
-  futures?: Set<TaskFuture<unknown>>;
+  /** Task runs created in the flow run: the open ones are awaited before it ends. */
+  futures?: RunFutures;
   sink: LogSink;
   /** Logging threshold, read from DASKFLOW_LOGGING_LEVEL once per flow run. */
   threshold: number;

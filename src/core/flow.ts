@@ -9,9 +9,10 @@ import { CrashedRunError, FlowRunError, InvalidOptionError, TaskTimeoutError } f
 import { type TaskFuture, isTaskFuture, stateError } from "./future.ts";
 import { flowRunName, newRunId } from "./ids.ts";
 import { type FlowOptions, validateFlowOptions } from "./options.ts";
-import { type FailedPart, type State, Completed, Crashed, Failed, StateType, formatState, isFinal, withFields } from "./state.ts";
+import { type FailedPart, type State, Completed, Crashed, Failed, StateType, formatState, withFields } from "./state.ts";
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
 import { watchFlowRun } from "./progress/index.ts";
+import { RunFutures } from "./run-futures.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
 import type { TaskRunner } from "../runners/task-runner.ts";
 
@@ -79,7 +80,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   }
   const parent = currentScope();
   const runner: TaskRunner = (options.taskRunner ?? new ConcurrentTaskRunner()).duplicate();
-  const futures = new Set<TaskFuture<unknown>>();
+  const futures = new RunFutures();
   const scope: RunScope = {
     flowRun: { id: newRunId(), name: flowRunName(), flowName: name, parameters: args },
     runner,
@@ -132,8 +133,8 @@ async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, nam
 }
 
 /** Waits for every future of the run (tasks may submit more while we wait); names the ones nobody looked at. */
-async function settle(futures: Set<TaskFuture<unknown>>, log: ReturnType<typeof scopeLogger>): Promise<void> {
-  const unobserved = [...futures].filter((f) => !f.observed && !isFinal(f.state));
+async function settle(futures: RunFutures, log: ReturnType<typeof scopeLogger>): Promise<void> {
+  const unobserved = [...futures.open].filter((f) => !f.observed);
   if (unobserved.length > 0) {
     const names = unobserved.slice(0, 10).map((f) => `'${f.taskRunName}'`).join(", ");
     const more = unobserved.length > 10 ? ` and ${unobserved.length - 10} more` : "";
@@ -141,11 +142,7 @@ async function settle(futures: Set<TaskFuture<unknown>>, log: ReturnType<typeof 
       `The flow function returned while ${unobserved.length} submitted task run(s) were still running and never waited for: ${names}${more}. Waiting for them before ending the run; call .wait() or .result() on futures, or return them, to make this explicit.`,
     );
   }
-  for (;;) {
-    const open = [...futures].filter((f) => !isFinal(f.state));
-    if (open.length === 0) return;
-    await Promise.all(open.map((f) => new Promise((resolve) => f.onFinal(resolve))));
-  }
+  await futures.settled();
 }
 
 function isState(value: unknown): value is State<unknown> {
@@ -203,15 +200,10 @@ function describePart(part: FailedPart): string {
 }
 
 /** The failed state with every task run of the flow that failed or crashed added to its `failures`. */
-function withFailedRuns(state: State<unknown>, futures: ReadonlySet<TaskFuture<unknown>>): State<unknown> {
+function withFailedRuns(state: State<unknown>, futures: RunFutures): State<unknown> {
   if (state.type !== StateType.FAILED && state.type !== StateType.CRASHED) return state;
   const parts = [...(state.failures ?? [])];
   const listed = new Set(parts.map((p) => p.taskRunId));
-  for (const future of futures) {
-    const type = future.state.type;
-    if ((type === StateType.FAILED || type === StateType.CRASHED) && !listed.has(future.taskRunId)) {
-      parts.push({ taskRunId: future.taskRunId, taskRunName: future.taskRunName, state: future.state });
-    }
-  }
+  for (const failed of futures.failures) if (!listed.has(failed.taskRunId)) parts.push({ ...failed });
   return parts.length ? withFields(state, { failures: parts }) : state;
 }

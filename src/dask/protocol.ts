@@ -105,7 +105,18 @@ export interface SchedulerInfo {
   address: string;
   id: string;
   type: string;
-  workers: Record<string, { name: string; nthreads: number; memory_limit: number; resources: Record<string, number>; host: string }>;
+  workers: Record<
+    string,
+    {
+      name: string;
+      nthreads: number;
+      memory_limit: number;
+      resources: Record<string, number>;
+      host: string;
+      /** Bytes of task results in the worker's memory as of its last heartbeat (Dask's `managed_bytes`); null before one. */
+      managed_bytes: number | null;
+    }
+  >;
   dashboard_link: string | null;
 }
 
@@ -151,6 +162,8 @@ export type WorkerEvent =
       attempt?: number;
       /** A small result travels with its final state, saving a fetch; larger ones stay on the cluster. */
       envelope?: Uint8Array;
+      /** With a final state whose envelope stays on the cluster: its size in bytes. */
+      nbytes?: number;
     }
   | {
       /** The final states of a batch's items, in order; the results too when small. */
@@ -159,6 +172,8 @@ export type WorkerEvent =
       task_run_id: string;
       states: StateRecord[];
       envelope?: Uint8Array;
+      /** When the envelope stays on the cluster: its size in bytes. */
+      nbytes?: number;
     }
   | {
       kind: "log";

@@ -72,6 +72,11 @@ export class HeldResults {
     else this.#releaseSoon(task.key);
   }
 
+  /** Nothing in the flow process can ask for `key`'s value any more (task-lifetimes.ts): it is released. */
+  unreachable(key: string): void {
+    this.#releaseSoon(key);
+  }
+
   /** The key a new submit should depend on for `task`: its own, or the key its value was put back under. */
   keyFor(task: HeldTask): string {
     if (!task.released) return task.key;

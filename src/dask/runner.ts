@@ -26,6 +26,7 @@ import {
 import { choosePython, sidecarCommand } from "./paths.ts";
 import { ShippingSession } from "./shipping/session.ts";
 import { type HeldTask, HeldResults } from "./results-held.ts";
+import { TaskLifetimes } from "./task-lifetimes.ts";
 import { SIDECAR_ENV, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
@@ -39,7 +40,12 @@ interface Run {
  * here (results-held.ts). */
 interface DaskTask extends HeldTask {
   runs: Run[];
+  /** Runs not final yet: at 0 the runner lets go of the task (#retire). */
+  open: number;
+  /** Emptied when the task is retired: only a task still running needs its upstreams (for NotReady). */
   upstreams: TaskFuture<unknown>[];
+  /** The size of its result envelope(s) when they did not come inline (the final state event says). */
+  nbytes?: number;
   /** Fallback for a finished Dask task whose final state events have not arrived. */
   fallback?: NodeJS.Timeout;
   /** Its result envelope(s), fetched once when someone needs data that did not come inline. */
@@ -75,9 +81,10 @@ export class DaskTaskRunner implements TaskRunner {
   #tsCluster: DaskCluster | undefined;
   #scope: RunScope | undefined;
   /** By event key: the Dask key of a single run, `${batchKey}#${i}` for a batch's item. */
+  /** Runs and Dask tasks not final yet (#retire lets go of them); the refs of every future, as long as it lives. */
   #runs = new Map<string, Run>();
   #tasks = new Map<string, DaskTask>();
-  #refs = new Map<TaskFuture<unknown>, DaskRef>();
+  readonly #refs = new WeakMap<TaskFuture<unknown>, { ref: DaskRef; task: DaskTask }>();
   #batch: SubmitTask[] = [];
   #flushing = false;
   /** The first FIRST_SEND submits of this tick already went to the bridge. */
@@ -109,6 +116,7 @@ export class DaskTaskRunner implements TaskRunner {
     },
     failed: (error) => this.#fail(error),
   });
+  readonly #lifetimes = new TaskLifetimes((key) => this.#held.unreachable(key));
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
@@ -191,8 +199,7 @@ export class DaskTaskRunner implements TaskRunner {
 
   /** Where a submit finds an upstream's result: its Dask task, or the key its value was put back under. */
   #refFor(future: TaskFuture<unknown>): DaskRef | undefined {
-    const ref = this.#refs.get(future);
-    const task = ref && this.#tasks.get(ref.key);
+    const { ref, task } = this.#refs.get(future) ?? {};
     if (!ref || !task?.released) return ref;
     const key = this.#held.keyFor(task);
     return ref.item === undefined ? { key } : { key, item: ref.item };
@@ -204,15 +211,19 @@ export class DaskTaskRunner implements TaskRunner {
     if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
     if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
     const runs: Run[] = [];
-    const daskTask: DaskTask = { key: task.key, runs, batch, upstreams, final: () => runs.every((r) => isFinal(r.future.state)) };
+    const daskTask: DaskTask = { key: task.key, runs, open: submissions.length, batch, upstreams, final: () => daskTask.open === 0 };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
       const run: Run = { future: s.future, task: daskTask };
       if (batch) run.item = i;
       daskTask.runs.push(run);
       this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
-      this.#refs.set(s.future, batch ? { key: task.key, item: i } : { key: task.key });
+      this.#refs.set(s.future, { ref: batch ? { key: task.key, item: i } : { key: task.key }, task: daskTask });
       s.future[setDaskKey](task.key);
+      // After the state's own handlers (results-held may take the value as local first).
+      s.future.onFinal(() => {
+        if (--daskTask.open === 0) queueMicrotask(() => this.#retire(daskTask));
+      });
     });
     if (this.#crash) {
       for (const s of submissions) s.future[setFutureState](Crashed(this.#crash));
@@ -378,6 +389,7 @@ export class DaskTaskRunner implements TaskRunner {
     if (event.kind === "batch-states") {
       const task = this.#tasks.get(event.key);
       if (!task) return;
+      if (event.nbytes !== undefined) task.nbytes = event.nbytes;
       const inline = event.envelope ? (decodeEnvelope(event.envelope) as unknown as BatchEnvelope).items : undefined;
       event.states.forEach((record, i) => {
         const run = task.runs[i];
@@ -387,8 +399,6 @@ export class DaskTaskRunner implements TaskRunner {
       if (inline?.every(whole)) this.#held.haveLocally(task, inline, true);
       return;
     }
-    const run = this.#runs.get(event.key);
-    if (!run) return;
     if (event.kind === "log") {
       const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "info";
       const record: LogRecord = { level, message: event.message, run: event.run ?? `Task run '${event.task_run_name}'`, timestamp: event.timestamp };
@@ -397,6 +407,9 @@ export class DaskTaskRunner implements TaskRunner {
       scope.sink(record);
       return;
     }
+    const run = this.#runs.get(event.key);
+    if (!run) return;
+    if (event.nbytes !== undefined) run.task.nbytes = event.nbytes;
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
     this.#setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
     if (inline && isFinal(run.future.state) && whole(inline)) this.#held.haveLocally(run.task, [inline], true);
@@ -409,6 +422,17 @@ export class DaskTaskRunner implements TaskRunner {
     run.future[setFutureState](state);
     if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
     this.#held.offer(run.task);
+  }
+
+  /** Every run of `task` is final: the runner lets go of it. Its result stays on the cluster while a future or state
+   * of it can still fetch it (task-lifetimes.ts), unless the flow process has it already. */
+  #retire(task: DaskTask): void {
+    if (this.#tasks.get(task.key) !== task) return;
+    this.#tasks.delete(task.key);
+    task.runs.forEach((run) => this.#runs.delete(run.item === undefined ? task.key : `${task.key}#${run.item}`));
+    task.upstreams = [];
+    if (!task.released) this.#lifetimes.watch(task, task.key, task.nbytes ?? 0);
+    if (this.#tasks.size === 0) this.#lifetimes.idle();
   }
 
   /** The Dask task's result envelope(s), one per run, fetched once. */
@@ -519,7 +543,7 @@ export class DaskTaskRunner implements TaskRunner {
   }
 
   cancel(future: TaskFuture<unknown>): boolean {
-    const ref = this.#refs.get(future);
+    const ref = this.#refs.get(future)?.ref;
     if (!ref || isFinal(future.state)) return false;
     // A batch's item shares its Dask task with its siblings: only its own result is dropped.
     if (ref.item === undefined) this.#bridge?.send({ op: "cancel", keys: [ref.key] });
@@ -558,6 +582,7 @@ export class DaskTaskRunner implements TaskRunner {
     if (this.#closed) return;
     this.#closed = true;
     this.#held.stop();
+    this.#lifetimes.stop();
     for (const task of this.#tasks.values()) clearTimeout(task.fallback);
     const bridge = this.#bridge;
     try {
@@ -569,7 +594,6 @@ export class DaskTaskRunner implements TaskRunner {
       await this.#tsCluster?.close();
       this.#runs.clear();
       this.#tasks.clear();
-      this.#refs.clear();
     }
   }
 }

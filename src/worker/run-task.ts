@@ -11,7 +11,7 @@ import { loggingThreshold } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
 import { stateError } from "../core/future.ts";
 import { notReadyFor } from "../core/upstream.ts";
-import type { TaskFuture } from "../core/future.ts";
+import { RunFutures } from "../core/run-futures.ts";
 import type { TaskDefinition } from "../core/task-definition.ts";
 import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
 import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
@@ -38,6 +38,7 @@ function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>):
   const { envelope, record } = encodeResult(state); // a large one in parts: written to the channel as they are
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
+  else event.nbytes = envelope.byteLength; // the flow process weighs what the cluster holds for it (task-lifetimes.ts)
   send({ op: "done", envelope, event });
 }
 
@@ -78,7 +79,7 @@ async function runOne(
   const taskRun = new TaskRunInfo(ids.runId, ids.runName, def.name, def.options.tags ?? []);
   // Tasks that submit tasks reuse this worker's scheduler; the runner starts only if they do.
   const nested = new NestedRunner(request.context.scheduler_address, send);
-  const futures = new Set<TaskFuture<unknown>>();
+  const futures = new RunFutures();
   const scope: RunScope = {
     sink: (record) =>
       send({
@@ -122,7 +123,7 @@ async function runOne(
     },
   });
   clearTimeout(pendingRunning);
-  await Promise.all([...futures].map((f) => f.wait()));
+  await futures.settled();
   await nested.shutdown();
   return final;
 }
@@ -161,6 +162,7 @@ function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unkn
   const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
+  else event.nbytes = envelope.byteLength;
   send({ op: "done", envelope, event });
 }
 

@@ -3,7 +3,7 @@
  * futures every TICK_MS. A stretch of work (from the first open run until none is open) that lasts longer than
  * START_AFTER_MS gets a display, which ends with a summary line; shorter stretches print nothing.
  */
-import type { TaskFuture } from "../future.ts";
+import type { RunFutures } from "../run-futures.ts";
 import { finalText, progressText } from "./format.ts";
 import { LineRenderer } from "./lines.ts";
 import type { Renderer } from "./renderer.ts";
@@ -32,7 +32,7 @@ export class ProgressDisplay {
   /** [time, finished runs] over the last RATE_WINDOW_MS. */
   #samples: Array<[number, number]> = [];
 
-  constructor(futures: Set<TaskFuture<unknown>>, target: DisplayTarget) {
+  constructor(futures: RunFutures, target: DisplayTarget) {
     this.#tally = new Tally(futures);
     this.#target = target;
     this.#timer = setInterval(() => this.#tick(), TICK_MS).unref();

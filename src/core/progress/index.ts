@@ -4,7 +4,7 @@
  */
 import { type RunScope, runLabel } from "../context.ts";
 import type { LogLevel } from "../logger.ts";
-import { isFinal } from "../state.ts";
+import { RunFutures } from "../run-futures.ts";
 import { ProgressDisplay } from "./display.ts";
 import { interruptMessage, onInterrupt } from "./interrupt.ts";
 import { progressOff } from "./settings.ts";
@@ -19,13 +19,13 @@ export interface RunFeedback {
 export function watchFlowRun(scope: RunScope, progress: boolean | undefined): RunFeedback {
   const label = runLabel(scope);
   const print = (level: LogLevel, message: string) => scope.sink({ level, message, run: label, timestamp: Date.now() });
-  const futures = scope.futures ?? new Set();
+  const futures = scope.futures ?? new RunFutures();
   const off = progressOff(progress, scope.threshold, (message) => print("warning", message));
   const display = off ? undefined : new ProgressDisplay(futures, { print: (m) => print("info", m), out: process.stderr });
   const stopWatching = onInterrupt({
     interrupted(signal, foreign) {
       display?.abort();
-      const unfinished = [...futures].filter((f) => !isFinal(f.state)).length;
+      const unfinished = futures.open.size;
       print("warning", interruptMessage(signal, scope.runner?.describeTeardown?.(), unfinished, foreign));
     },
   });

@@ -1,10 +1,9 @@
 /**
- * Counts a flow run's task runs by reading its set of futures on each display tick: nothing is added to the
- * submit or settle path. New futures are taken from a live iterator over the set (a Set iterator sees entries added
- * after it was made), and only runs still open are looked at again.
+ * Counts a flow run's task runs on each display tick from the run's own counters (src/core/run-futures.ts): nothing
+ * is added to the submit or settle path, and only the runs still open are looked at (for how many are running).
  */
-import type { TaskFuture } from "../future.ts";
-import { StateType, isFinal } from "../state.ts";
+import type { RunFutures } from "../run-futures.ts";
+import { StateType } from "../state.ts";
 
 export interface Counts {
   total: number;
@@ -14,61 +13,39 @@ export interface Counts {
 }
 
 export class Tally {
-  readonly #source: Set<TaskFuture<unknown>>;
-  #iterator: Iterator<TaskFuture<unknown>>;
-  #seen = 0;
-  #open: TaskFuture<unknown>[] = [];
+  readonly #source: RunFutures;
+  /** The source's counters when the current stretch of work began, and the runs then open (they carry over). */
+  #base = { added: 0, completed: 0, notCompleted: 0, open: 0 };
   /** Since the last reset: the runs of one stretch of work. */
   readonly counts: Counts = { total: 0, done: 0, failed: 0, running: 0 };
 
-  constructor(source: Set<TaskFuture<unknown>>) {
+  constructor(source: RunFutures) {
     this.#source = source;
-    this.#iterator = source.values();
   }
 
   /** Runs not yet final. */
   get open(): number {
-    return this.#open.length;
+    return this.#source.open.size;
   }
 
-  /** Takes in the futures added since the last call and re-reads the open ones. */
+  /** Reads the counters and the open runs. */
   update(): Counts {
-    this.#ingest();
+    const s = this.#source;
     let running = 0;
-    let kept = 0;
-    for (const future of this.#open) {
-      const state = future.state;
-      if (isFinal(state)) {
-        if (state.type === StateType.COMPLETED) this.counts.done++;
-        else this.counts.failed++;
-      } else {
-        if (state.type === StateType.RUNNING) running++;
-        this.#open[kept++] = future;
-      }
-    }
-    this.#open.length = kept;
-    this.counts.running = running;
+    for (const future of s.open) if (future.state.type === StateType.RUNNING) running++;
+    Object.assign(this.counts, {
+      total: this.#base.open + s.added - this.#base.added,
+      done: s.completed - this.#base.completed,
+      failed: s.notCompleted - this.#base.notCompleted,
+      running,
+    });
     return this.counts;
   }
 
   /** Starts counting a new stretch of work (the open runs carry over). */
   reset(): void {
-    Object.assign(this.counts, { total: this.#open.length, done: 0, failed: 0, running: 0 });
-  }
-
-  #ingest(): void {
-    while (this.#seen < this.#source.size) {
-      const next = this.#iterator.next();
-      if (next.done) {
-        // Entries were deleted from the set (the flow never does): count only what is added from now on.
-        this.#iterator = this.#source.values();
-        for (let i = 0; i < this.#source.size; i++) this.#iterator.next();
-        this.#seen = this.#source.size;
-        return;
-      }
-      this.#seen++;
-      this.counts.total++;
-      this.#open.push(next.value);
-    }
+    const s = this.#source;
+    this.#base = { added: s.added, completed: s.completed, notCompleted: s.notCompleted, open: s.open.size };
+    Object.assign(this.counts, { total: s.open.size, done: 0, failed: 0, running: 0 });
   }
 }

@@ -11,6 +11,7 @@ import { DaskflowError, InvalidOptionError } from "../../core/errors.ts";
 import type { TaskRunner } from "../../runners/task-runner.ts";
 import type { DaskSecurity, DaskTaskRunnerOptions } from "../options.ts";
 import { DaskTaskRunner } from "../runner.ts";
+import { RunFutures } from "../../core/run-futures.ts";
 import { type ClientBinding, DaskClient } from "./client.ts";
 
 export interface DaskClientOptions {
@@ -75,7 +76,7 @@ export async function getDaskClient(options: DaskClientOptions = {}): Promise<Da
     if (options.security) runnerOptions.security = options.security;
     const runner = new DaskTaskRunner(runnerOptions);
     // Tasks submitted through this client go to its own cluster; their futures are the client's to resolve.
-    const own: RunScope = { ...(scope ?? rootScope()), runner, futures: new Set() };
+    const own: RunScope = { ...(scope ?? rootScope()), runner, futures: new RunFutures() };
     binding = { runner, scope: own, owned: true };
   }
   const address = options.address ?? binding.runner.options.address ?? scope?.schedulerAddress;
