@@ -204,6 +204,6 @@ function withFailedRuns(state: State<unknown>, futures: RunFutures): State<unkno
   if (state.type !== StateType.FAILED && state.type !== StateType.CRASHED) return state;
   const parts = [...(state.failures ?? [])];
   const listed = new Set(parts.map((p) => p.taskRunId));
-  for (const failed of futures.failures) if (!listed.has(failed.taskRunId)) parts.push({ ...failed });
+  for (const failed of futures.failures) if (!listed.has(failed.taskRunId)) parts.push(failed);
   return parts.length ? withFields(state, { failures: parts }) : state;
 }

@@ -25,9 +25,8 @@ export class RunFutures {
 
   add(future: TaskFuture<unknown>): void {
     this.added++;
-    if (future.done) return this.#finished(future, future.state);
     this.#open.add(future);
-    future.onFinal((state) => this.#finished(future, state));
+    future.onFinal((state) => this.#finished(future, state)); // at once when it is final already
   }
 
   /** The runs not final yet. */

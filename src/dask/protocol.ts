@@ -258,6 +258,11 @@ export type SidecarMessage =
 export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";
 
 /** JSON lists of module URLs the flow process hands a sidecar in its environment. */
+/** The key a run's events come under: its Dask task's key, or for an item of a batch `${key}#${item}`. */
+export function eventKey(key: string, item?: number): string {
+  return item === undefined ? key : `${key}#${item}`;
+}
+
 export const SIDECAR_ENV = {
   /** The first tasks' modules: imported as the sidecar starts. */
   preload: "DASKFLOW_PRELOAD",

@@ -27,7 +27,7 @@ import { choosePython, sidecarCommand } from "./paths.ts";
 import { ShippingSession } from "./shipping/session.ts";
 import { type HeldTask, HeldResults } from "./results-held.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
-import { SIDECAR_ENV, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
+import { SIDECAR_ENV, eventKey, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
 interface Run {
@@ -80,8 +80,8 @@ export class DaskTaskRunner implements TaskRunner {
   #info: StartReply | undefined;
   #tsCluster: DaskCluster | undefined;
   #scope: RunScope | undefined;
-  /** By event key: the Dask key of a single run, `${batchKey}#${i}` for a batch's item. */
-  /** Runs and Dask tasks not final yet (#retire lets go of them); the refs of every future, as long as it lives. */
+  /** Runs (by event key: protocol.ts `eventKey`) and Dask tasks not final yet (#retire lets go of them); the refs of
+   * every future, as long as it lives. */
   #runs = new Map<string, Run>();
   #tasks = new Map<string, DaskTask>();
   readonly #refs = new WeakMap<TaskFuture<unknown>, { ref: DaskRef; task: DaskTask }>();
@@ -217,7 +217,7 @@ export class DaskTaskRunner implements TaskRunner {
       const run: Run = { future: s.future, task: daskTask };
       if (batch) run.item = i;
       daskTask.runs.push(run);
-      this.#runs.set(batch ? `${task.key}#${i}` : task.key, run);
+      this.#runs.set(eventKey(task.key, run.item), run);
       this.#refs.set(s.future, { ref: batch ? { key: task.key, item: i } : { key: task.key }, task: daskTask });
       s.future[setDaskKey](task.key);
       // After the state's own handlers (results-held may take the value as local first).
@@ -429,7 +429,7 @@ export class DaskTaskRunner implements TaskRunner {
   #retire(task: DaskTask): void {
     if (this.#tasks.get(task.key) !== task) return;
     this.#tasks.delete(task.key);
-    task.runs.forEach((run) => this.#runs.delete(run.item === undefined ? task.key : `${task.key}#${run.item}`));
+    for (const run of task.runs) this.#runs.delete(eventKey(task.key, run.item));
     task.upstreams = [];
     if (!task.released) this.#lifetimes.watch(task, task.key, task.nbytes ?? 0);
     if (this.#tasks.size === 0) this.#lifetimes.idle();

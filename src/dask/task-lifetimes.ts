@@ -28,14 +28,11 @@ export class TaskLifetimes {
 
   /** `unreachable(key)`: nothing in this process can ask for the result under `key` any more. */
   constructor(unreachable: (key: string) => void) {
-    this.#registry = new FinalizationRegistry((key) => {
-      if (!this.#stopped) unreachable(key);
-    });
+    this.#registry = new FinalizationRegistry(unreachable); // after the run, the runner sends no release
   }
 
   /** The runner let go of `handle`, the Dask task under `key` whose result (`bytes`) stays on the cluster. */
   watch(handle: object, key: string, bytes: number): void {
-    if (this.#stopped) return;
     this.#registry.register(handle, key);
     this.#bytes += bytes;
     if (this.#bytes >= COLLECT_AFTER_BYTES) this.#schedule();
@@ -43,17 +40,17 @@ export class TaskLifetimes {
 
   /** The runner has no task running: the results retired since the last collection are looked for now. */
   idle(): void {
-    if (this.#bytes > 0 && !this.#stopped) this.#schedule();
+    if (this.#bytes > 0) this.#schedule();
   }
 
-  /** The run is over: closing the client releases every key. */
+  /** The run is over (closing the client releases every key): no more collections. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
   }
 
   #schedule(): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#stopped) return;
     // After the current turn: the code that dropped a future has moved on by then.
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

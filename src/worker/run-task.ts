@@ -14,7 +14,7 @@ import { notReadyFor } from "../core/upstream.ts";
 import { RunFutures } from "../core/run-futures.ts";
 import type { TaskDefinition } from "../core/task-definition.ts";
 import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
-import type { SidecarMessage, SidecarRequest, TaskMeta, WorkerEvent } from "../dask/protocol.ts";
+import { type SidecarMessage, type SidecarRequest, type TaskMeta, type WorkerEvent, eventKey } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
 import { ValueParts } from "../core/value-bytes.ts";
 import { loadTask } from "./load-task.ts";
@@ -49,7 +49,7 @@ function upstreamEnvelope(deps: readonly unknown[], ref: UpstreamRef): Envelope 
 }
 
 interface RunIds {
-  /** The key events of this run are sent under (a batch's item: `${batchKey}#${i}`). */
+  /** The key events of this run are sent under (protocol.ts `eventKey`). */
   eventKey: string;
   runId: string;
   runName: string;
@@ -151,7 +151,7 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   // A batch: the items run one after another, each through the engine; their states go back together.
   const states: State<unknown>[] = [];
   for (const [i, item] of payload.batch.entries()) {
-    states.push(await runOne(def, item.payload, deps, { eventKey: `${key}#${i}`, runId: item.runId, runName: item.runName }, request, send, true));
+    states.push(await runOne(def, item.payload, deps, { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName }, request, send, true));
   }
   finishBatch(send, key, meta, states);
 }
