@@ -7,23 +7,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readlinkSync } from "node:fs";
 import { flow, getRunContext } from "../../src/index.ts";
-import { DaskTaskRunner, annotate } from "../../src/dask/index.ts";
+import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { fileCluster } from "./fixtures.ts";
+import { on, onTwoWorkers as twoWorkers } from "./two-workers.ts";
 import { bigBytes, bigString, digest, mixed, seeBytes, seeString, seededBytes, seededString } from "./large-tasks.ts";
 
 const cluster = fileCluster([{ nthreads: 1 }, { nthreads: 1 }]);
 
-/** Runs `body` in a flow on the test cluster with the addresses of its two workers. */
-function onTwoWorkers<T>(body: (first: string, second: string) => Promise<T>): Promise<T> {
-  return flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
-    const runner = getRunContext().taskRunner as DaskTaskRunner;
-    const [first, second] = (await runner.workers()).map((w) => w.address).sort();
-    assert.ok(first && second && first !== second, "the test cluster has two workers");
-    return body(first, second);
-  })();
-}
-
-const on = <T>(worker: string, submit: () => T): T => annotate({ workers: [worker], allowOtherWorkers: false }, submit);
+const onTwoWorkers = <T>(body: (first: string, second: string) => Promise<T>) => twoWorkers(cluster.address, body);
 
 test("a 50 MiB Uint8Array reaches the flow process and a task on another worker unchanged", async () => {
   const expected = digest(seededBytes(50, 7));

@@ -8,13 +8,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { flow, getRunContext } from "../../src/index.ts";
-import { DaskTaskRunner, annotate, getDaskClient } from "../../src/dask/index.ts";
+import { DaskTaskRunner, getDaskClient } from "../../src/dask/index.ts";
 import { fileCluster } from "./fixtures.ts";
+import { on } from "./two-workers.ts";
 import { bigBytes, digest, seeBytes, seededBytes } from "./large-tasks.ts";
 
 const cluster = fileCluster([{ nthreads: 1 }, { nthreads: 1 }]);
 const MIB = 2 ** 20;
-const on = <T>(worker: string, submit: () => T): T => annotate({ workers: [worker], allowOtherWorkers: false }, submit);
 
 test("results only tasks consumed are released once the flow's code dropped their futures; kept futures and states still fetch theirs", async () => {
   const rounds = 12;

@@ -1,0 +1,22 @@
+/**
+ * Tasks of test/dask/sidecar-memory.test.ts (their own module: Dask workers import the module that defines a task).
+ * Each tells the pid of the sidecar that ran it, so the test knows it looks at the sidecar that held the value.
+ */
+import { task } from "../../src/index.ts";
+import { seededBytes, seededString } from "./large-tasks.ts";
+
+export interface SidecarMemory {
+  pid: number;
+  /** Bytes of ArrayBuffers and of V8's heap in use when the task started. */
+  arrayBuffers: number;
+  heapUsed: number;
+}
+
+export const largeBytes = task({ name: "large-bytes" }, (mib: number) => ({ pid: process.pid, value: seededBytes(mib, 5) }));
+export const largeString = task({ name: "large-string" }, (mib: number) => ({ pid: process.pid, value: seededString(mib, 5, true) }));
+export const bytesOnly = task({ name: "bytes-only" }, (mib: number): Uint8Array => seededBytes(mib, 6));
+export const consume = task({ name: "consume" }, (value: Uint8Array) => ({ pid: process.pid, length: value.byteLength }));
+export const sidecarMemory = task({ name: "sidecar-memory" }, (): SidecarMemory => {
+  const { arrayBuffers, heapUsed } = process.memoryUsage();
+  return { pid: process.pid, arrayBuffers, heapUsed };
+});
