@@ -1,11 +1,13 @@
 """The raw-Dask side of bench/large-values.ts: the same large values moved directly with distributed's own Client.
 
-    .venv/bin/python bench/raw_large.py '<cluster kwargs JSON>' '<sizes in MiB JSON>'
+    .venv/bin/python bench/raw_large.py '<cluster kwargs JSON>' '<sizes in MiB JSON>' [<repeat> [<settle seconds>]]
 
 For each size: a task returning that many bytes, gathered by the client ("to_client": ``future.result()``, through
 the scheduler as Dask does by default; "to_client_direct": ``client.gather(future, direct=True)``, from the worker
 itself, as daskflow's bridge gathers from a LocalCluster it made); and the same task on the first worker feeding a
-task on the second that returns the length ("task_to_task"). Prints one JSON object (seconds).
+task on the second that returns the length ("task_to_task"). Each figure <repeat> times in a row (default 1), after
+a pause of <settle seconds> (default 0), as bench/large-values.ts does on its side. Prints one JSON object: for each
+figure and size, the seconds of each time.
 """
 
 from __future__ import annotations
@@ -30,27 +32,33 @@ def main() -> None:
 
     kwargs = json.loads(sys.argv[1])
     sizes = json.loads(sys.argv[2])
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    settle = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     out: dict = {"to_client": {}, "to_client_direct": {}, "task_to_task": {}}
     with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
         first, second = sorted(client.scheduler_info()["workers"])[:2]
         assert client.submit(size_of, client.submit(make_bytes, 0, workers=[first], pure=False), workers=[second], pure=False).result() == 0
         for mib in sizes:
-            t = time.perf_counter()
-            value = client.submit(make_bytes, mib, pure=False).result()
-            out["to_client"][mib] = time.perf_counter() - t
-            assert len(value) == mib * MIB
-            del value
-            t = time.perf_counter()
-            value = client.gather(client.submit(make_bytes, mib, pure=False), direct=True)
-            out["to_client_direct"][mib] = time.perf_counter() - t
-            assert len(value) == mib * MIB
-            del value
-            t = time.perf_counter()
-            up = client.submit(make_bytes, mib, workers=[first], pure=False)
-            n = client.submit(size_of, up, workers=[second], pure=False).result()
-            out["task_to_task"][mib] = time.perf_counter() - t
-            assert n == mib * MIB
-            del up
+
+            def to_client() -> None:
+                value = client.submit(make_bytes, mib, pure=False).result()
+                assert len(value) == mib * MIB
+
+            def to_client_direct() -> None:
+                value = client.gather(client.submit(make_bytes, mib, pure=False), direct=True)
+                assert len(value) == mib * MIB
+
+            def task_to_task() -> None:
+                up = client.submit(make_bytes, mib, workers=[first], pure=False)
+                assert client.submit(size_of, up, workers=[second], pure=False).result() == mib * MIB
+
+            for figure, run in (("to_client", to_client), ("to_client_direct", to_client_direct), ("task_to_task", task_to_task)):
+                time.sleep(settle)
+                out[figure][mib] = []
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    run()
+                    out[figure][mib].append(time.perf_counter() - t)
     print(json.dumps(out), flush=True)
 
 
