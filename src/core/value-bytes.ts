@@ -12,8 +12,9 @@
  * set to null while V8 writes (synchronously; put back at once), and a table of `[holder, key, part, encoding]`
  * written after the value (same serializer, so `holder` is the same object on decode) says where each goes back.
  *
- * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only) or "\0DFT" (a table of strings
- * follows the value), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
+ * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only), "\0DFT" (a table of strings
+ * follows the value) or "\0DFS" (the same, and every part is a string: a reader may put the parts in memory it
+ * reuses, since decoding copies them into strings; splitValue), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
  * the start, the V8 bytes, each part at an 8-aligned offset. Values without large parts are V8's bytes exactly (they
  * start with 0xFF), so all kinds decode here.
  */
@@ -24,6 +25,7 @@ import { isProxy } from "node:util/types";
 export const OUT_OF_BAND = 1024 * 1024;
 const MAGIC = [0x00, 0x44, 0x46, 0x50]; // "\0DFP"
 const TEXT_TAG = 0x54; // "T" in place of "P": the V8 bytes hold the value, then its table of strings
+const STRINGS_TAG = 0x53; // "S": as "T", and every part is a string
 /** Strings of at least this many characters (where serializeValue's `lifts` name them) travel as parts. */
 export const OUT_OF_BAND_TEXT = 1024 * 1024;
 /** A text part's encoding in the table: one byte per character (every code unit below 256), or UTF-16LE. */
@@ -186,7 +188,7 @@ export function serializeValue(value: unknown, lifts: readonly Lift[] = []): Val
   if (large.length === 0) return v8Bytes;
   const head = Buffer.alloc(12 + 16 * large.length);
   head.set(MAGIC, 0);
-  if (textParts.length) head[3] = TEXT_TAG;
+  if (textParts.length) head[3] = textParts.length === large.length ? STRINGS_TAG : TEXT_TAG;
   head.writeUInt32LE(large.length, 4);
   head.writeUInt32LE(v8Bytes.byteLength, 8);
   const out: Part[] = [head, v8Bytes];
@@ -204,7 +206,38 @@ export function serializeValue(value: unknown, lifts: readonly Lift[] = []): Val
 }
 
 function hasParts(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && bytes[i] === TEXT_TAG));
+  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && (bytes[i] === TEXT_TAG || bytes[i] === STRINGS_TAG)));
+}
+
+/** The parts of values read as two pieces (splitValue): the bytes before the first part -> the parts' bytes. */
+const tails = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * Where a reader of a value's `length` bytes, of which it has read the first 12 (`start`), may split them: the
+ * offset of the first part when every part is a string ("\0DFS"), else undefined. The bytes before it are read into
+ * memory of the value's own, the rest anywhere (the decoded strings are copies), joined by `joinSplit`.
+ */
+export function splitAt(start: Uint8Array, length: number): number | undefined {
+  if (start.byteLength < 12 || start[3] !== STRINGS_TAG || !hasParts(start)) return undefined;
+  const head = Buffer.from(start.buffer, start.byteOffset, 12);
+  const end = 12 + 16 * head.readUInt32LE(4) + head.readUInt32LE(8);
+  const first = end + ((8 - (end % 8)) % 8);
+  return first < length ? first : undefined;
+}
+
+/** A value's bytes from the two pieces of splitAt: `before` (the head and V8's bytes), `parts` (all after). */
+export function joinSplit(before: Uint8Array, parts: Uint8Array): Uint8Array {
+  tails.set(before, parts);
+  return before;
+}
+
+/** The `length` bytes of a value at `offset` from its start, also when it was read as two pieces. */
+function bytesAt(bytes: Uint8Array, offset: number, length: number): Uint8Array {
+  const tail = offset >= bytes.byteLength ? tails.get(bytes) : undefined;
+  const from = tail ?? bytes;
+  const at = tail ? offset - bytes.byteLength : offset;
+  if (at + length > from.byteLength) throw new Error("daskflow: a value's bytes end before a part they refer to");
+  return from.subarray(at, at + length);
 }
 
 /** The V8 bytes inside `bytes` (all of them for a value without parts). */
@@ -222,15 +255,12 @@ export function deserializeValue(bytes: Uint8Array): unknown {
   const withParts = hasParts(bytes);
   if (withParts) {
     const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    parts = Array.from({ length: head.readUInt32LE(4) }, (_, i) => {
-      const offset = head.readDoubleLE(12 + 16 * i);
-      return bytes.subarray(offset, offset + head.readDoubleLE(20 + 16 * i));
-    });
+    parts = Array.from({ length: head.readUInt32LE(4) }, (_, i) => bytesAt(bytes, head.readDoubleLE(12 + 16 * i), head.readDoubleLE(20 + 16 * i)));
   }
   const d = new Deserializer(v8Region(bytes), parts);
   d.readHeader();
   const value: unknown = d.readValue();
-  if (withParts && bytes[3] === TEXT_TAG) {
+  if (withParts && (bytes[3] === TEXT_TAG || bytes[3] === STRINGS_TAG)) {
     for (const [holder, key, index, encoding] of d.readValue() as [Record<string, unknown>, string, number, number][]) {
       const part = parts[index];
       if (!part || (encoding !== LATIN1 && encoding !== UTF16)) throw new Error("daskflow: a value's bytes refer to a string part they do not have");

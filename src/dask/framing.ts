@@ -136,12 +136,17 @@ export class SideFile {
  * outlive the frame). `what` names the file in the error when it is shorter. */
 export function readValue(fd: number, offset: number, length: number, what: string): Buffer {
   const out = Buffer.allocUnsafeSlow(length);
-  for (let done = 0; done < length; ) {
-    const got = readSync(fd, out, done, length - done, offset + done);
-    if (got === 0) throw new RangeError(`${what} ends at ${offset + done}, before the ${length} bytes a frame refers to.`);
+  readInto(fd, offset, out, what);
+  return out;
+}
+
+/** Fills `out` with the bytes of file `fd` from `offset`. */
+export function readInto(fd: number, offset: number, out: Uint8Array, what: string): void {
+  for (let done = 0; done < out.byteLength; ) {
+    const got = readSync(fd, out, done, out.byteLength - done, offset + done);
+    if (got === 0) throw new RangeError(`${what} ends at ${offset + done}, before the ${out.byteLength} bytes a frame refers to.`);
     done += got;
   }
-  return out;
 }
 
 function reference(type: number, offset: number, length: number): Uint8Array {

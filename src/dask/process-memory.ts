@@ -9,17 +9,24 @@
  * nothing to hand back), its address and its length (u64), big-endian (python/daskflow_bridge/process_memory.py).
  */
 import { closeSync, openSync } from "node:fs";
-import { readValue } from "./framing.ts";
+import { readInto, readValue } from "./framing.ts";
+import { joinSplit, splitAt } from "../core/value-bytes.ts";
+import type { ScratchMemory } from "./scratch-memory.ts";
 
-/** `read`: the bytes a MEMORY_EXT payload refers to; `close`: done with the holder's memory. */
+/** `read`: the bytes a MEMORY_EXT payload refers to; `close`: done with the holder's memory; `moved`: bytes read. */
 export interface MemoryReader {
-  readonly read: (payload: Uint8Array) => Buffer;
+  readonly read: (payload: Uint8Array) => Uint8Array;
   readonly close: () => void;
+  moved: number;
 }
 
+/** Values of at least this size whose parts are all strings have their parts read into `scratch` memory. */
+const SCRATCH_MIN = 4 * 2 ** 20;
+
 /** A reader of the memory the token `value` names, or undefined when this process may not read it. `onHandle` gets
- * the handle of each value read (the holder keeps the value until it is handed back). */
-export function openProcessMemory(value: string | undefined, what: string, onHandle?: (handle: number) => void): MemoryReader | undefined {
+ * the handle of each value read (the holder keeps the value until it is handed back). `scratch`: memory to reuse for
+ * the string parts of values that are decoded at once (scratch-memory.ts). */
+export function openProcessMemory(value: string | undefined, what: string, onHandle?: (handle: number) => void, scratch?: ScratchMemory): MemoryReader | undefined {
   const match = /^(\d+):(\d+):([0-9a-f]{32})$/.exec(value ?? "");
   if (!match) return undefined;
   let fd: number;
@@ -34,14 +41,31 @@ export function openProcessMemory(value: string | undefined, what: string, onHan
     closeSync(fd);
     return undefined;
   }
-  return {
+  const reader: MemoryReader = {
     read: (payload) => {
       const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-      const out = readValue(fd, Number(view.getBigUint64(4)), Number(view.getBigUint64(12)), what);
+      const [address, length] = [Number(view.getBigUint64(4)), Number(view.getBigUint64(12))];
+      const out = (scratch && length >= SCRATCH_MIN && readSplit(fd, address, length, what, scratch)) || readValue(fd, address, length, what);
+      reader.moved += length;
       const handle = view.getUint32(0);
       if (handle) onHandle?.(handle);
       return out;
     },
     close: () => closeSync(fd),
+    moved: 0,
   };
+  return reader;
+}
+
+/** A value whose parts are all strings, its head in memory of its own and its parts in `scratch`; undefined for
+ * other values, or when the scratch memory is another's. */
+function readSplit(fd: number, address: number, length: number, what: string, scratch: ScratchMemory): Uint8Array | undefined {
+  const at = splitAt(readValue(fd, address, 12, what), length);
+  if (at === undefined) return undefined;
+  const before = Buffer.allocUnsafeSlow(at);
+  const parts = scratch.take(length - at, before);
+  if (!parts) return undefined;
+  readInto(fd, address, before, what);
+  readInto(fd, address + at, parts, what);
+  return joinSplit(before, parts);
 }

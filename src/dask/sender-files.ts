@@ -34,7 +34,7 @@ export class SenderFiles {
   };
 
   /** One value in the bridge's memory (its handle is handed back with the fds read). */
-  readonly readMemory = (payload: Uint8Array): Buffer => {
+  readonly readMemory = (payload: Uint8Array): Uint8Array => {
     if (!this.#memory) throw new Error("The bridge referred to its memory, which this process did not agree to read.");
     return this.#memory.read(payload);
   };

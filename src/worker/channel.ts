@@ -5,13 +5,15 @@
 import { writevSync } from "node:fs";
 import { Socket } from "node:net";
 import { openProcessMemory } from "../dask/process-memory.ts";
+import { ScratchMemory } from "../dask/scratch-memory.ts";
 import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
 
 /** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
 const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
 /** Large inputs of a task read in place from the worker's memory, when this process may (process-memory.ts;
  * python/daskflow_bridge/worker_memory.py says when the worker does this). */
-const workerMemory = side ? openProcessMemory(process.env.DASKFLOW_WORKER_MEMORY, "The worker's memory") : undefined;
+const scratch = new ScratchMemory();
+const workerMemory = side ? openProcessMemory(process.env.DASKFLOW_WORKER_MEMORY, "The worker's memory", undefined, scratch) : undefined;
 /** Told to the worker in `ready`: whether it may refer to values in its memory. */
 export const readsWorkerMemory = workerMemory !== undefined;
 /** Told to the worker in `ready`: whether this process writes replies for the worker to keep in place. */
@@ -21,12 +23,7 @@ export class WorkerChannel {
   readonly #in = new Socket({ fd: 3, readable: true, writable: false });
 
   constructor(onRequest: (request: SidecarRequest) => void, onClose: () => void) {
-    const memory = workerMemory && ((payload: Uint8Array) => {
-      const value = workerMemory.read(payload);
-      this.#fromMemory += value.byteLength;
-      return value;
-    });
-    const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory });
+    const decoder = new FrameDecoder<SidecarRequest>({ side: side?.requests, memory: workerMemory?.read });
     this.#in.on("data", (chunk: Buffer) => {
       for (const request of decoder.push(chunk)) {
         // The worker answers a run (or bag) only after its reply: ranges it offers are this sidecar's until then.
@@ -40,12 +37,16 @@ export class WorkerChannel {
   }
 
   readonly #onClose: () => void;
-  #fromMemory = 0;
+
+  /** Bytes this channel keeps to read strings through (scratch-memory.ts): in use, but not garbage. */
+  get keptBytes(): number {
+    return scratch.bytes;
+  }
 
   /** Bytes of large values this channel moved (side files, the worker's memory) since the last call. */
   takeMoved(): number {
-    const moved = this.#fromMemory + (side ? side.requests.moved + side.replies.moved : 0);
-    this.#fromMemory = 0;
+    const moved = (workerMemory?.moved ?? 0) + (side ? side.requests.moved + side.replies.moved : 0);
+    if (workerMemory) workerMemory.moved = 0;
     if (side) side.requests.moved = side.replies.moved = 0;
     return moved;
   }

@@ -8,16 +8,17 @@
  * One collection is not enough for a task's result: measured in a sidecar, a 100 MiB result (a Uint8Array, or a
  * string) survived the collection right after its task and stayed resident until the next task's collection,
  * seconds later, while a second collection at once let it go (V8's first one still reaches it; what holds it then is
- * itself let go by that collection). So when the large values' worth of memory is still in use after the first, a
- * second follows (a few ms on a sidecar's small heap; test/dask/sidecar-memory.test.ts).
+ * itself let go by that collection). So when the large values' worth of memory is still in use after the first
+ * (besides what the sidecar keeps on purpose), a second follows (a few ms on a sidecar's small heap;
+ * test/dask/sidecar-memory.test.ts).
  */
 import { collectGarbage } from "../core/collect-garbage.ts";
 
 const RELEASE_AFTER_BYTES = 64 * 2 ** 20;
 
-/** After a task whose large values came to `moved` bytes. */
-export function releaseAfterTask(moved: number): void {
+/** After a task whose large values came to `moved` bytes; `kept`: bytes the sidecar holds on purpose. */
+export function releaseAfterTask(moved: number, kept = 0): void {
   if (moved < RELEASE_AFTER_BYTES || !collectGarbage()) return;
   const { heapUsed, arrayBuffers } = process.memoryUsage();
-  if (heapUsed + arrayBuffers >= RELEASE_AFTER_BYTES) collectGarbage();
+  if (heapUsed + arrayBuffers - kept >= RELEASE_AFTER_BYTES) collectGarbage();
 }

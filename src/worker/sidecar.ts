@@ -16,7 +16,7 @@ markWorkerProcess();
 let queue: Promise<void> = Promise.resolve();
 // Not a closure beside the request's: while it runs (and collects garbage) its scope is on the stack, and a scope
 // shared with `() => dispatch(request)` would keep the finished request, its 100 MiB inputs among them, alive.
-const release = () => releaseAfterTask(channel.takeMoved());
+const release = () => releaseAfterTask(channel.takeMoved(), channel.keptBytes);
 const reportError = (error: unknown) => {
   process.stderr.write(`daskflow sidecar: ${(error as Error).stack ?? String(error)}\n`);
 };

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeEnvelope, decodeValue, encodeResult, encodeValue, encodeValueParts, stateToRecord } from "../../src/core/serialization.ts";
 import { Completed } from "../../src/core/state.ts";
-import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, v8Region } from "../../src/core/value-bytes.ts";
+import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, joinSplit, splitAt, v8Region } from "../../src/core/value-bytes.ts";
 import { FrameDecoder, SideFile, encodeFrameParts } from "../../src/dask/framing.ts";
 
 const big = OUT_OF_BAND; // bytes: the smallest size that goes out of band
@@ -153,4 +153,21 @@ test("large strings inside plain objects and arrays, at any depth, are parts too
   assert.ok(decoded.items[0]!.data === long);
   assert.deepEqual(decoded.items[1]!.data[0], bytes);
   assert.ok(decoded.items[1]!.data[1] === long);
+});
+
+test("a value whose parts are all strings can be read in two pieces, its parts in memory of the reader's choosing", () => {
+  const value = { a: "x".repeat(OUT_OF_BAND_TEXT), b: ["é→".repeat(OUT_OF_BAND_TEXT / 2)], n: 5 };
+  const joined = (encodeValueParts(value, "value") as ValueParts).concat();
+  const at = splitAt(joined.subarray(0, 12), joined.byteLength);
+  assert.ok(at !== undefined && at > 12 && at < 64 * 1024, "the split falls after the head and V8's bytes, before the parts");
+  const scratch = Buffer.alloc(joined.byteLength - at + 10, 0xee); // larger than needed: reused memory often is
+  scratch.set(joined.subarray(at));
+  const before = Buffer.from(joined.subarray(0, at));
+  assert.deepEqual(decodeValue(joinSplit(before, scratch.subarray(0, joined.byteLength - at))), value);
+  assert.throws(() => decodeValue(joinSplit(Buffer.from(before), scratch.subarray(0, 100))), /end before a part/, "parts cut short are an error, not a short string");
+  // Typed arrays decode as views of the bytes, so a value holding one is never split; nor is a value without parts.
+  const withArray = (encodeValueParts({ s: "y".repeat(OUT_OF_BAND_TEXT), u8: new Uint8Array(OUT_OF_BAND) }, "value") as ValueParts).concat();
+  assert.equal(splitAt(withArray.subarray(0, 12), withArray.byteLength), undefined);
+  const plain = encodeValue({ small: "text" }, "value");
+  assert.equal(splitAt(plain.subarray(0, 12), plain.byteLength), undefined);
 });

@@ -12,6 +12,10 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { FrameDecoder } from "../../src/dask/framing.ts";
 import { openProcessMemory } from "../../src/dask/process-memory.ts";
+import { ScratchMemory } from "../../src/dask/scratch-memory.ts";
+import { decodeValue, encodeValueParts } from "../../src/core/serialization.ts";
+import type { ValueParts } from "../../src/core/value-bytes.ts";
+import { collectGarbage } from "../../src/core/collect-garbage.ts";
 import { VENV_BIN } from "../dask/fixtures.ts";
 
 const linux = process.platform === "linux";
@@ -59,3 +63,66 @@ test("values referred to in the worker's memory are read unchanged, and a wrong 
     if (child.exitCode === null) await once(child, "exit");
   }
 });
+
+// Holds the two values read from stdin (hex lines) in its memory and prints the memory env line, then a frame that
+// refers to both; holds them until stdin closes.
+const HOLDER = `
+import sys
+from daskflow_bridge.framing import SideFile, encode_parts
+from daskflow_bridge.large_value import LargeValue
+from daskflow_bridge.worker_memory import WorkerMemory
+values = [LargeValue(bytearray(bytes.fromhex(sys.stdin.readline()))) for _ in range(2)]
+memory = WorkerMemory(SideFile(SideFile.create("test-requests")))
+memory.begin()
+frame = b"".join(bytes(p) for p in encode_parts({"op": "run", "deps": values}, memory))
+print(memory.env_value)
+print(frame.hex(), flush=True)
+sys.stdin.read()
+`;
+
+test("a value of strings read from the worker's memory goes through reused memory, never while an earlier read still holds it", { skip: !linux && "Linux only" }, async () => {
+  // ~8.8 MiB and 2.3 MiB of parts each; the same sizes, so the second would fit where the first was read
+  const values = ["first", "other"].map((word) => ({ text: `${word} é `.repeat(800_000), more: [`→ ${word} ✓ `.repeat(300_000)] }));
+  const bytes = values.map((value) => (encodeValueParts(value, "value") as ValueParts).concat());
+  const child = spawn(join(VENV_BIN, "python"), ["-c", HOLDER], { stdio: ["pipe", "pipe", "inherit"] });
+  try {
+    child.stdin.write(bytes.map((b) => `${b.toString("hex")}\n`).join(""));
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+    while (out.split("\n").length < 3) await once(child.stdout, "data");
+    const [env, hex] = out.split("\n");
+    let lent = 0;
+    const scratch = new (class extends ScratchMemory {
+      override take(length: number, owner: object) {
+        const memory = super.take(length, owner);
+        if (memory) lent++;
+        return memory;
+      }
+    })();
+    const reader = openProcessMemory(env, "The worker's memory", undefined, scratch);
+    assert.ok(reader, "this process may read its child's memory");
+    const decode = () => new FrameDecoder<{ deps: Uint8Array[] }>({ memory: reader.read }).push(Buffer.from(hex!, "hex"))[0]!.deps.map(decodeValue);
+    assert.deepEqual(decode(), values, "both decode: the second read took fresh memory, the first still held the reused");
+    assert.equal(lent, 1, "the reused memory was lent once: to the first of the two reads");
+    assert.equal(reader.moved, bytes[0]!.byteLength + bytes[1]!.byteLength, "the reader counts every byte it read");
+    assert.equal(scratch.free, false, "until the first read's bytes are collected, the memory stays theirs");
+    await collectUntil(() => scratch.free); // the first read's bytes are garbage now
+    lent = 0;
+    assert.deepEqual(decode(), values, "read again, through the same memory");
+    assert.equal(lent, 1);
+  } finally {
+    child.stdin.end();
+    if (child.exitCode === null) await once(child, "exit");
+  }
+});
+
+/** Collects garbage until `done`, each time on a turn of its own: what a weak reference gave out in a turn stays
+ * alive until the turn ends. */
+async function collectUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    collectGarbage();
+    if (done()) return;
+  }
+  assert.fail("the memory never became free to lend again");
+}
