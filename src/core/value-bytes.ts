@@ -14,9 +14,9 @@
  *
  * Layout when a value has such parts (little-endian): "\0DFP" (typed arrays only), "\0DFT" (a table of strings
  * follows the value) or "\0DFS" (the same, and every part is a string: a reader may put the parts in memory it
- * reuses, since decoding copies them into strings; splitValue), u32 count, u32 length of the V8 bytes, then count × (f64 offset, f64 length) of each part from
- * the start, the V8 bytes, each part at an 8-aligned offset. Values without large parts are V8's bytes exactly (they
- * start with 0xFF), so all kinds decode here.
+ * reuses, since decoding copies them into strings; splitAt), u32 count, u32 length of the V8 bytes, then count ×
+ * (f64 offset, f64 length) of each part from the start, the V8 bytes, each part at an 8-aligned offset. Values
+ * without large parts are V8's bytes exactly (they start with 0xFF), so all kinds decode here.
  */
 import { DefaultDeserializer, DefaultSerializer } from "node:v8";
 import { isProxy } from "node:util/types";
@@ -209,7 +209,7 @@ function hasParts(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && (bytes[i] === TEXT_TAG || bytes[i] === STRINGS_TAG)));
 }
 
-/** The parts of values read as two pieces (splitValue): the bytes before the first part -> the parts' bytes. */
+/** The parts of values read as two pieces (splitAt, joinSplit): the bytes before the first part -> the parts'. */
 const tails = new WeakMap<Uint8Array, Uint8Array>();
 
 /**

@@ -60,6 +60,7 @@ export function openProcessMemory(value: string | undefined, what: string, onHan
 /** A value whose parts are all strings, its head in memory of its own and its parts in `scratch`; undefined for
  * other values, or when the scratch memory is another's. */
 function readSplit(fd: number, address: number, length: number, what: string, scratch: ScratchMemory): Uint8Array | undefined {
+  if (!scratch.free) return undefined;
   const at = splitAt(readValue(fd, address, 12, what), length);
   if (at === undefined) return undefined;
   const before = Buffer.allocUnsafeSlow(at);

@@ -7,10 +7,10 @@
  *
  * One collection is not enough for a task's result: measured in a sidecar, a 100 MiB result (a Uint8Array, or a
  * string) survived the collection right after its task and stayed resident until the next task's collection,
- * seconds later, while a second collection at once let it go (V8's first one still reaches it; what holds it then is
- * itself let go by that collection). So when the large values' worth of memory is still in use after the first
- * (besides what the sidecar keeps on purpose), a second follows (a few ms on a sidecar's small heap;
- * test/dask/sidecar-memory.test.ts).
+ * seconds later, while a second collection at once let it go (what still reached it at the first is not known: no
+ * heap snapshot shows it, since taking one collects more than once). So when the large values' worth of memory is
+ * still in use after the first (besides what the sidecar keeps on purpose), a second follows (a few ms on a
+ * sidecar's small heap; test/dask/sidecar-memory.test.ts).
  */
 import { collectGarbage } from "../core/collect-garbage.ts";
 
