@@ -206,7 +206,12 @@ export function serializeValue(value: unknown, lifts: readonly Lift[] = []): Val
 }
 
 function hasParts(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && (bytes[i] === TEXT_TAG || bytes[i] === STRINGS_TAG)));
+  return bytes.byteLength >= 12 && MAGIC.every((b, i) => bytes[i] === b || (i === 3 && hasTextTable(bytes)));
+}
+
+/** Whether a table of strings follows the value in V8's bytes (the tag of a value with parts). */
+function hasTextTable(bytes: Uint8Array): boolean {
+  return bytes[3] === TEXT_TAG || bytes[3] === STRINGS_TAG;
 }
 
 /** The parts of values read as two pieces (splitAt, joinSplit): the bytes before the first part -> the parts'. */
@@ -260,7 +265,7 @@ export function deserializeValue(bytes: Uint8Array): unknown {
   const d = new Deserializer(v8Region(bytes), parts);
   d.readHeader();
   const value: unknown = d.readValue();
-  if (withParts && (bytes[3] === TEXT_TAG || bytes[3] === STRINGS_TAG)) {
+  if (withParts && hasTextTable(bytes)) {
     for (const [holder, key, index, encoding] of d.readValue() as [Record<string, unknown>, string, number, number][]) {
       const part = parts[index];
       if (!part || (encoding !== LATIN1 && encoding !== UTF16)) throw new Error("daskflow: a value's bytes refer to a string part they do not have");

@@ -14,7 +14,6 @@ export interface SidecarMemory {
 
 export const largeBytes = task({ name: "large-bytes" }, (mib: number) => ({ pid: process.pid, value: seededBytes(mib, 5) }));
 export const largeString = task({ name: "large-string" }, (mib: number) => ({ pid: process.pid, value: seededString(mib, 5, true) }));
-export const bytesOnly = task({ name: "bytes-only" }, (mib: number): Uint8Array => seededBytes(mib, 6));
 export const consume = task({ name: "consume" }, (value: Uint8Array) => ({ pid: process.pid, length: value.byteLength }));
 export const sidecarMemory = task({ name: "sidecar-memory" }, (): SidecarMemory => {
   const { arrayBuffers, heapUsed } = process.memoryUsage();

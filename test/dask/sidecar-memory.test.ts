@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileCluster } from "./fixtures.ts";
 import { on, onTwoWorkers as twoWorkers } from "./two-workers.ts";
-import { bytesOnly, consume, largeBytes, largeString, sidecarMemory, type SidecarMemory } from "./sidecar-memory-tasks.ts";
+import { bigBytes } from "./large-tasks.ts";
+import { consume, largeBytes, largeString, sidecarMemory, type SidecarMemory } from "./sidecar-memory-tasks.ts";
 
 const cluster = fileCluster([{ nthreads: 1 }, { nthreads: 1 }]);
 const MIB = 2 ** 20;
@@ -32,7 +33,7 @@ for (const [kind, make] of [["Uint8Array", largeBytes], ["string", largeString]]
 
 test("a sidecar has let go of a 96 MiB input when its next task starts", async () => {
   const { used, memory } = await onTwoWorkers(async (first, second) => {
-    const used = await on(second, () => consume.submit(on(first, () => bytesOnly.submit(96)))).result();
+    const used = await on(second, () => consume.submit(on(first, () => bigBytes.submit(96, 6)))).result();
     assert.equal(used.length, 96 * MIB);
     return { used: used.pid, memory: await on(second, () => sidecarMemory.submit()).result() };
   });

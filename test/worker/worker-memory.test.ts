@@ -116,8 +116,8 @@ test("a value of strings read from the worker's memory goes through reused memor
   }
 });
 
-/** Collects garbage until `done`, each time on a turn of its own: what a weak reference gave out in a turn stays
- * alive until the turn ends. */
+/** Collects garbage until `done`, each time on a turn of its own: finalizers (which free the scratch memory) run on
+ * a turn after the collection. */
 async function collectUntil(done: () => boolean): Promise<void> {
   for (let i = 0; i < 20; i++) {
     await new Promise((resolve) => setImmediate(resolve));
