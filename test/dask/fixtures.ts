@@ -3,7 +3,7 @@
  * and a look at the process table to prove nothing is left behind.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before } from "node:test";
@@ -35,6 +35,18 @@ export async function waitFor<T>(what: string, check: () => T | undefined, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The address in the scheduler file `file` once `dask scheduler` has written it whole (it writes the JSON in place,
+ * so a read can meet an empty or partial file: that is "not yet", not an error). */
+export function schedulerAddress(file: string): Promise<string> {
+  return waitFor("the scheduler file", () => {
+    try {
+      return (JSON.parse(readFileSync(file, "utf8")) as { address?: string }).address;
+    } catch {
+      return undefined; // missing, or not written whole yet
+    }
+  });
 }
 
 export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -88,9 +100,7 @@ export async function startCluster(workers: WorkerOptions[] = [{}], schedulerEnv
     ["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", schedulerFile, "--idle-timeout", "300s", ...schedulerArgs],
     { env: { ...env(), ...schedulerEnv }, stdio: ["ignore", "ignore", "ignore"] },
   );
-  const address = await waitFor("the scheduler file", () =>
-    existsSync(schedulerFile) ? (JSON.parse(readFileSync(schedulerFile, "utf8")) as { address: string }).address : undefined,
-  );
+  const address = await schedulerAddress(schedulerFile);
   const started: ChildProcess[] = [];
   const addWorker = async (options: WorkerOptions = {}) => {
     const args = ["worker", address, "--host", "127.0.0.1", "--nthreads", String(options.nthreads ?? 1), "--nworkers", "1", "--no-dashboard", "--no-nanny", "--death-timeout", "20s"];

@@ -4,10 +4,10 @@
  * hosts cannot see).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VENV_BIN, waitFor } from "../dask/fixtures.ts";
+import { VENV_BIN, schedulerAddress, waitFor } from "../dask/fixtures.ts";
 import { type Host, Network, hostVenv } from "./netns.ts";
 
 export interface HostWorker {
@@ -50,9 +50,7 @@ export class MultiHostCluster {
       );
       network.track(scheduler);
       scheduler.stderr.resume();
-      const address = await waitFor("the scheduler file", () =>
-        existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address : undefined,
-      );
+      const address = await schedulerAddress(file);
       const cluster = new MultiHostCluster(network, address, venv, options, dir);
       await Promise.all(network.hosts.map((host) => cluster.startWorker(host)));
       return cluster;

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { REPO, VENV_BIN, stopProcess, waitFor } from "../dask/fixtures.ts";
+import { REPO, VENV_BIN, schedulerAddress, stopProcess, waitFor } from "../dask/fixtures.ts";
 
 /** Why hidden workers cannot run here, or undefined when they can. */
 export function canHide(): string | undefined {
@@ -114,9 +114,7 @@ export async function startHiddenCluster(workers: HiddenWorkerOptions[] = [{}]):
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const address = await waitFor("the scheduler file", () =>
-      existsSync(schedulerFile) ? (JSON.parse(readFileSync(schedulerFile, "utf8")) as { address: string }).address : undefined,
-    );
+    const address = await schedulerAddress(schedulerFile);
     const addWorker = async (options: HiddenWorkerOptions = {}) => {
       const cache = options.cache ?? mkdtempSync(join(dir, "cache-"));
       const hide = [REPO, ...(options.hide ?? [])];
