@@ -40,7 +40,7 @@ const figures: Figures = {};
 const record = (figure: string, mib: number, seconds: number) => ((figures[figure] ??= {})[mib] ??= []).push(seconds);
 
 async function rawRound(): Promise<void> {
-  const [out] = await runJsonChild<Record<"to_client" | "to_client_direct" | "task_to_task", Record<string, number[]>>>(PYTHON, [
+  const [out] = await runJsonChild<Record<"to_client" | "to_client_direct" | "task_to_task" | "str_task_to_task", Record<string, number[]>>>(PYTHON, [
     "bench/raw_large.py",
     JSON.stringify(CLUSTER_KWARGS),
     JSON.stringify(SIZES),
@@ -51,6 +51,7 @@ async function rawRound(): Promise<void> {
     for (const t of out!.to_client[mib]!) record("raw bytes -> client", mib, t);
     for (const t of out!.to_client_direct[mib]!) record("raw bytes -> client (direct)", mib, t);
     for (const t of out!.task_to_task[mib]!) record("raw bytes task -> task", mib, t);
+    for (const t of out!.str_task_to_task[mib]!) record("raw str task -> task", mib, t);
   }
 }
 
@@ -121,4 +122,6 @@ for (const [ours, raw] of [
 }
 // No goal: how daskflow compares with raw Dask fetching from the worker itself, as the bridge does on a LocalCluster.
 console.log(`daskflow Uint8Array -> flow / raw bytes -> client (direct) at ${hi} MiB: ${(med("daskflow Uint8Array -> flow", hi) / med("raw bytes -> client (direct)", hi)).toFixed(2)}x`);
+// No goal either: what a string of as many characters costs Python's Dask itself (pickled on each side).
+console.log(`daskflow string task -> task / raw str task -> task at ${hi} MiB: ${(med("daskflow string task -> task", hi) / med("raw str task -> task", hi)).toFixed(2)}x`);
 console.log(`flow process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

@@ -4,6 +4,7 @@
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
 #   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000 | multihost (root: network namespaces)
 #   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
+#   bash bench/run.sh first-touch  # what fresh memory costs on this machine, alone and while another process frees
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +28,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
+  all | inprocess | dask | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -58,4 +59,8 @@ fi
 # Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.
 if [ "$what" = large ]; then
   npx tsx bench/large-values.ts
+fi
+# Not a comparison: what the large-value figures depend on (bench/README.md, "Large values → Session 10").
+if [ "$what" = first-touch ]; then
+  .venv/bin/python bench/first_touch.py "$@"
 fi
