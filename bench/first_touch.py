@@ -31,12 +31,19 @@ def reporting() -> dict[str, int] | None:
         return None
 
 
+def fill(pattern: bytes) -> float:
+    """Milliseconds to write `pattern` into fresh memory, which is freed on return."""
+    t = time.perf_counter()
+    block = bytearray(len(pattern))  # calloc'd: the pages are fresh until written
+    block[:] = pattern
+    return (time.perf_counter() - t) * 1000
+
+
 def churn(stop, mib: int, pause: float) -> None:
-    """Touches and frees `mib` MiB every `pause` seconds until told to stop."""
+    """Touches and frees `mib` MiB every `pause` seconds until told to stop (the pattern itself stays)."""
+    pattern = b"\x01" * (mib * MIB)
     while not stop.is_set():
-        block = bytearray(mib * MIB)
-        block[:] = b"\x01" * len(block)
-        del block
+        fill(pattern)
         time.sleep(pause)
 
 
@@ -44,11 +51,7 @@ def fills(count: int, mib: int) -> list[float]:
     pattern = b"\x07" * (mib * MIB)
     out = []
     for _ in range(count):
-        t = time.perf_counter()
-        block = bytearray(mib * MIB)  # calloc'd: the pages are fresh until written
-        block[:] = pattern
-        out.append((time.perf_counter() - t) * 1000)
-        del block
+        out.append(fill(pattern))
         time.sleep(0.5)
     return out
 

@@ -79,30 +79,33 @@ async function daskflowRound(round: number): Promise<void> {
     check((await on(second!, () => bytesLength.submit(on(first!, () => makeBytes.submit(0)))).result()) === 0, "warm-up");
     const inOrder = <T>(pair: [T, T]): [T, T] => (round % 2 ? [pair[1], pair[0]] : pair);
     for (const mib of SIZES) {
-      for (const run of inOrder([
-        () =>
-          measure("daskflow Uint8Array -> flow", mib, async () => {
-            const bytes = await makeBytes.submit(mib).result();
-            check(bytes instanceof Uint8Array && bytes.byteLength === mib * MIB, "Uint8Array");
-          }),
-        () =>
-          measure("daskflow string -> flow", mib, async () => {
-            const text = await makeString.submit(mib).result();
-            check(typeof text === "string" && text.length === mib * MIB, "string");
-          }),
-      ])) await run();
-      for (const run of inOrder([
-        () =>
-          measure("daskflow Uint8Array task -> task", mib, async () => {
-            const n = await on(second!, () => bytesLength.submit(on(first!, () => makeBytes.submit(mib)))).result();
-            check(n === mib * MIB, "Uint8Array task -> task");
-          }),
-        () =>
-          measure("daskflow string task -> task", mib, async () => {
-            const m = await on(second!, () => stringLength.submit(on(first!, () => makeString.submit(mib)))).result();
-            check(m === mib * MIB, "string task -> task");
-          }),
-      ])) await run();
+      const pairs: [() => Promise<void>, () => Promise<void>][] = [
+        [
+          () =>
+            measure("daskflow Uint8Array -> flow", mib, async () => {
+              const bytes = await makeBytes.submit(mib).result();
+              check(bytes instanceof Uint8Array && bytes.byteLength === mib * MIB, "Uint8Array");
+            }),
+          () =>
+            measure("daskflow string -> flow", mib, async () => {
+              const text = await makeString.submit(mib).result();
+              check(typeof text === "string" && text.length === mib * MIB, "string");
+            }),
+        ],
+        [
+          () =>
+            measure("daskflow Uint8Array task -> task", mib, async () => {
+              const n = await on(second!, () => bytesLength.submit(on(first!, () => makeBytes.submit(mib)))).result();
+              check(n === mib * MIB, "Uint8Array task -> task");
+            }),
+          () =>
+            measure("daskflow string task -> task", mib, async () => {
+              const m = await on(second!, () => stringLength.submit(on(first!, () => makeString.submit(mib)))).result();
+              check(m === mib * MIB, "string task -> task");
+            }),
+        ],
+      ];
+      for (const pair of pairs) for (const run of inOrder(pair)) await run();
     }
   })();
 }

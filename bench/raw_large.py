@@ -53,15 +53,16 @@ def main() -> None:
                 value = client.gather(client.submit(make_bytes, mib, pure=False), direct=True)
                 assert len(value) == mib * MIB
 
-            def task_to_task() -> None:
-                up = client.submit(make_bytes, mib, workers=[first], pure=False)
+            def task_to_task(make=make_bytes) -> None:
+                up = client.submit(make, mib, workers=[first], pure=False)
                 assert client.submit(size_of, up, workers=[second], pure=False).result() == mib * MIB
 
-            def str_task_to_task() -> None:
-                up = client.submit(make_str, mib, workers=[first], pure=False)
-                assert client.submit(size_of, up, workers=[second], pure=False).result() == mib * MIB
-
-            figures = (("to_client", to_client), ("to_client_direct", to_client_direct), ("task_to_task", task_to_task), ("str_task_to_task", str_task_to_task))
+            figures = (
+                ("to_client", to_client),
+                ("to_client_direct", to_client_direct),
+                ("task_to_task", task_to_task),
+                ("str_task_to_task", lambda: task_to_task(make_str)),
+            )
             for figure, run in figures:
                 time.sleep(settle)
                 out[figure][mib] = []
