@@ -22,6 +22,7 @@ import { DaskTaskRunner, annotate } from "daskflow/dask";
 import { bytesLength, makeBytes, makeString, stringLength } from "./large-tasks.ts";
 import { runJsonChild } from "./child.ts";
 import { median } from "./stats.ts";
+import { describeReporting, pageReporting } from "./page-reporting.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 
@@ -110,6 +111,7 @@ async function daskflowRound(round: number): Promise<void> {
   })();
 }
 
+const reportingBefore = pageReporting();
 for (let round = 0; round < ROUNDS; round++) {
   await rawRound();
   await daskflowRound(round);
@@ -138,4 +140,5 @@ for (const [ours, raw] of [
 console.log(`daskflow Uint8Array -> flow / raw bytes -> client (direct) at ${hi} MiB: ${(med("daskflow Uint8Array -> flow", hi) / med("raw bytes -> client (direct)", hi)).toFixed(2)}x`);
 // No goal either: what a string of as many characters costs Python's Dask itself (pickled on each side).
 console.log(`daskflow string task -> task / raw str task -> task at ${hi} MiB: ${(med("daskflow string task -> task", hi) / med("raw str task -> task", hi)).toFixed(2)}x`);
+console.log(describeReporting(reportingBefore, pageReporting()));
 console.log(`flow process peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

@@ -5,6 +5,7 @@
 #   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000 | multihost (root: network namespaces)
 #   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
 #   bash bench/run.sh first-touch  # what fresh memory costs on this machine, alone and while another process frees
+#   BENCH_HOLD_FREED_MS=10000 bash bench/run.sh large  # the same with the VM's free page reporting held back (root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,25 @@ export TSX_TSCONFIG_PATH=bench/tsconfig.dist.json
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${BENCH_KEEP_ENV:-}" ]; then
   echo "bench: NODE_EXTRA_CA_CERTS unset for this run (BENCH_KEEP_ENV=1 keeps it)"
   unset NODE_EXTRA_CA_CERTS
+fi
+# BENCH_HOLD_FREED_MS=<ms> (root, on a VM whose kernel reports free pages to its host): for this run only, freed
+# memory is reported once it has stayed free that long, so the large-value figures show what they cost without the
+# VM's slow re-touched pages (bench/README.md, "Large values → Session 11"). A setting of the machine, not of
+# daskflow; put back on exit.
+if [ -n "${BENCH_HOLD_FREED_MS:-}" ]; then
+  hold=/sys/module/page_reporting/parameters/min_free_ms
+  if ! [[ "$BENCH_HOLD_FREED_MS" =~ ^[0-9]+$ ]]; then
+    echo "bench: BENCH_HOLD_FREED_MS must be a whole number of milliseconds, not '$BENCH_HOLD_FREED_MS'" >&2; exit 2
+  fi
+  if [ ! -w "$hold" ]; then
+    echo "bench: BENCH_HOLD_FREED_MS needs root on a kernel with free page reporting ($hold); unset it to run as the machine is" >&2; exit 2
+  fi
+  held="$(cat "$hold")"
+  trap 'echo "$held" > "$hold"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  echo "$BENCH_HOLD_FREED_MS" > "$hold"
+  echo "bench: free pages reported after ${BENCH_HOLD_FREED_MS} ms free for this run (was ${held} ms)"
 fi
 # Per-task INFO logs (state changes, worker logs) would otherwise dominate what is measured.
 export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
