@@ -13,15 +13,6 @@ if [ ! -x .venv/bin/python ]; then
   echo "bench: the repo-local Python environment is missing; run \`bash scripts/setup-python.sh\` (or \`npm run bench\`)." >&2
   exit 1
 fi
-# Like a user's project: `daskflow` is the built package (dist/), only the benchmark's own files run through tsx.
-npm run --silent build
-export TSX_TSCONFIG_PATH=bench/tsconfig.dist.json
-# No benchmark uses TLS; a NODE_EXTRA_CA_CERTS bundle (this sandbox sets one) costs every Node process start ~80 ms
-# of CPU parsing it, a cost of the machine that lands on each sidecar (Python ignores it). BENCH_KEEP_ENV=1 keeps it.
-if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${BENCH_KEEP_ENV:-}" ]; then
-  echo "bench: NODE_EXTRA_CA_CERTS unset for this run (BENCH_KEEP_ENV=1 keeps it)"
-  unset NODE_EXTRA_CA_CERTS
-fi
 # BENCH_HOLD_FREED_MS=<ms> (root, on a VM whose kernel reports free pages to its host): for this run only, freed
 # memory is reported once it has stayed free that long, so the large-value figures show what they cost without the
 # VM's slow re-touched pages (bench/README.md, "Large values → Session 11"). A setting of the machine, not of
@@ -40,6 +31,15 @@ if [ -n "${BENCH_HOLD_FREED_MS:-}" ]; then
   trap 'exit 143' TERM
   echo "$BENCH_HOLD_FREED_MS" > "$hold"
   echo "bench: free pages reported after ${BENCH_HOLD_FREED_MS} ms free for this run (was ${held} ms)"
+fi
+# Like a user's project: `daskflow` is the built package (dist/), only the benchmark's own files run through tsx.
+npm run --silent build
+export TSX_TSCONFIG_PATH=bench/tsconfig.dist.json
+# No benchmark uses TLS; a NODE_EXTRA_CA_CERTS bundle (this sandbox sets one) costs every Node process start ~80 ms
+# of CPU parsing it, a cost of the machine that lands on each sidecar (Python ignores it). BENCH_KEEP_ENV=1 keeps it.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -z "${BENCH_KEEP_ENV:-}" ]; then
+  echo "bench: NODE_EXTRA_CA_CERTS unset for this run (BENCH_KEEP_ENV=1 keeps it)"
+  unset NODE_EXTRA_CA_CERTS
 fi
 # Per-task INFO logs (state changes, worker logs) would otherwise dominate what is measured.
 export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
