@@ -10,8 +10,6 @@ const PARAMETERS = "/sys/module/page_reporting/parameters";
 export interface PageReporting {
   passes: number;
   reportedKib: number;
-  /** How long memory stays free before a pass may report it (this kernel's setting; `BENCH_HOLD_FREED_MS`). */
-  minFreeMs: number | undefined;
 }
 
 const read = (name: string): number | undefined => {
@@ -27,12 +25,14 @@ const read = (name: string): number | undefined => {
 export function pageReporting(): PageReporting | undefined {
   const passes = read("passes");
   const reportedKib = read("reported_kib");
-  return passes === undefined || reportedKib === undefined ? undefined : { passes, reportedKib, minFreeMs: read("min_free_ms") };
+  return passes === undefined || reportedKib === undefined ? undefined : { passes, reportedKib };
 }
 
 /** One line on what the machine reported between two readings. */
 export function describeReporting(before: PageReporting | undefined, after: PageReporting | undefined): string {
-  if (!before || !after) return "free page reporting: none on this machine (or not shown): fresh pages cost the same each time";
-  const held = after.minFreeMs === undefined ? "" : `; memory reported once free ${after.minFreeMs} ms (min_free_ms)`;
+  if (!before || !after) return "free page reporting: this kernel shows none (no /sys/module/page_reporting counters)";
+  // How long memory stays free before a pass may report it: this kernel's setting, which BENCH_HOLD_FREED_MS sets.
+  const minFreeMs = read("min_free_ms");
+  const held = minFreeMs === undefined ? "" : `; memory reported once free ${minFreeMs} ms (min_free_ms)`;
   return `free page reporting during the run: ${after.passes - before.passes} passes, ${Math.round((after.reportedKib - before.reportedKib) / 1024)} MiB given back to the host${held}`;
 }
