@@ -4,6 +4,7 @@
  */
 import { task } from "../../src/index.ts";
 import { seededBytes, seededString } from "./large-tasks.ts";
+import { collectGarbage } from "../../src/core/collect-garbage.ts";
 
 export interface SidecarMemory {
   pid: number;
@@ -18,4 +19,24 @@ export const consume = task({ name: "consume" }, (value: Uint8Array) => ({ pid: 
 export const sidecarMemory = task({ name: "sidecar-memory" }, (): SidecarMemory => {
   const { arrayBuffers, heapUsed } = process.memoryUsage();
   return { pid: process.pid, arrayBuffers, heapUsed };
+});
+
+/**
+ * `times` times in this sidecar: a 32 MiB buffer, held long enough to be an old one (as a task's input is), then
+ * dropped and collected. Counts the times its memory was still counted once the collection had returned.
+ */
+export const sweepAfterCollection = task({ name: "sweep-after-collection" }, async (times: number) => {
+  const size = 32 * 2 ** 20;
+  let late = 0;
+  for (let i = 0; i < times; i++) {
+    const held = [Buffer.allocUnsafeSlow(size).fill(i)];
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    collectGarbage();
+    collectGarbage();
+    const holding = process.memoryUsage().arrayBuffers;
+    held.length = 0;
+    collectGarbage();
+    if (process.memoryUsage().arrayBuffers > holding - size / 2) late++;
+  }
+  return { pid: process.pid, late };
 });
