@@ -10,6 +10,7 @@
 import { SerializationError } from "./errors.ts";
 import { type ClassIdentity, classIdentity, rememberClass } from "./class-identity.ts";
 import { isLargeText } from "./value-bytes.ts";
+import { classInScope, hasAnchor, importTimeoutMs } from "./module-classes.ts";
 
 /** Told of each large string (value-bytes.ts isLargeText) a plain object or array holds (`holder[key]`), as
  * the search meets it: where value-bytes.ts may lift it out (one walk over the value for both). */
@@ -24,6 +25,9 @@ type Entry = [object: object, moduleUrl: string, name: string, path: string, err
 
 /** A class instance whose class a receiver could not find. */
 export class UnknownClassError extends SerializationError {}
+
+/** A class whose module did not load, nor bind the class, within the import bound. */
+export class ClassModuleTimeoutError extends UnknownClassError {}
 
 const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
 /** Prototypes V8 serializes faithfully by itself. */
@@ -159,30 +163,65 @@ export function describeClassProblem(value: unknown, root: string): string | und
 type Namespace = Record<string, unknown>;
 /** How this process imports a module by identity (a worker's sidecar imports through its task loader). */
 let importer: (url: string) => Promise<unknown> = (url) => import(url);
+/** This process, as messages name it. */
+let here = "the flow process";
 const namespaces = new Map<string, Namespace>();
+const importing = new Map<string, Promise<unknown>>();
 
-export function setModuleImporter(fn: (url: string) => Promise<unknown>): void {
+export function setModuleImporter(fn: (url: string) => Promise<unknown>, where: string): void {
   importer = fn;
+  here = where;
 }
 
 function isWrapped(decoded: unknown): decoded is { [CLASSES]: [unknown, Entry[]] } {
   return typeof decoded === "object" && decoded !== null && Object.getPrototypeOf(decoded) === Object.prototype && CLASSES in decoded;
 }
 
-/** True when `decoded` carries class instances whose modules this process has not imported yet. */
+/** A class is at hand: its module's import completed, or its module's scope binds it already (module-classes.ts). */
+const atHand = (url: string, name: string) => namespaces.has(url) || classInScope(url, name) !== undefined;
+
+/** True when `decoded` carries class instances whose classes this process cannot reach yet. */
 export function needsImports(decoded: unknown): boolean {
-  return isWrapped(decoded) && decoded[CLASSES][1].some(([, url]) => !namespaces.has(url));
+  return isWrapped(decoded) && decoded[CLASSES][1].some(([, url, name]) => !atHand(url, name));
 }
 
-/** Imports the modules the class instances in `decoded` need (once each). */
+/** Makes the classes of the instances in `decoded` reachable: their modules imported, or read from their scopes. */
 export async function importClassModules(decoded: unknown): Promise<void> {
   if (!isWrapped(decoded)) return;
-  const urls = new Set(decoded[CLASSES][1].map(([, url]) => url).filter((url) => !namespaces.has(url)));
-  await Promise.all(
-    [...urls].map(async (url) => {
-      namespaces.set(url, (await importer(url)) as Namespace);
-    }),
-  );
+  const missing = new Map<string, Set<string>>();
+  for (const [, url, name] of decoded[CLASSES][1]) {
+    if (!atHand(url, name)) missing.set(url, (missing.get(url) ?? new Set()).add(name));
+  }
+  await Promise.all([...missing].map(([url, names]) => reach(url, [...names])));
+}
+
+/**
+ * Waits, at most importTimeoutMs(), until the module's import completes or its scope binds every class named: a
+ * module that awaits at its top level (a flow call) completes late or never, but its scope is read as it goes.
+ */
+async function reach(url: string, names: string[]): Promise<void> {
+  let loading = importing.get(url);
+  if (!loading) {
+    loading = importer(url).then((ns) => namespaces.set(url, ns as Namespace));
+    importing.set(url, loading);
+    loading.catch(() => importing.delete(url)); // a later value tries again; this one fails with the error
+  }
+  const bound = importTimeoutMs();
+  const deadline = Date.now() + bound;
+  for (let step = 5; !namespaces.has(url) && !names.every((name) => classInScope(url, name)); step = Math.min(step * 2, 200)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new ClassModuleTimeoutError(unreachable(url, names, bound / 1000));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([loading, new Promise((resolve) => (timer = setTimeout(resolve, Math.min(step, left))))]).finally(() => clearTimeout(timer));
+  }
+}
+
+function unreachable(url: string, names: string[], seconds: number): string {
+  const classes = names.map((n) => `class ${n}`).join(", ");
+  const why = hasAnchor(url)
+    ? `its module is still loading and its scope does not bind ${names.length > 1 ? "them" : "it"} yet: declare ${names.length > 1 ? "them" : "it"} above the line where the module waits (a top-level \`await\`, such as \`await myFlow()\`)`
+    : "its module has not finished loading (it waits at its top level, as a module ending in `await myFlow()` does) and defines no task or flow through which daskflow could reach its classes earlier: define the class in a module that defines a task, or in one without a top-level `await`";
+  return `${classes} of ${url} could not be found in ${here} within ${seconds}s: ${why}.`;
 }
 
 /** The value with every listed instance given its class's prototype back (the modules must be imported). */
@@ -191,7 +230,7 @@ export function reviveClasses(decoded: unknown): unknown {
   const [value, entries] = decoded[CLASSES];
   for (const [object, moduleUrl, name, path, errorFields] of entries) {
     const ns = namespaces.get(moduleUrl);
-    const ctor = ns?.[name];
+    const ctor = ns ? ns[name] : classInScope(moduleUrl, name);
     if (typeof ctor !== "function") {
       throw new UnknownClassError(
         `${path} is an instance of class ${name}, which ${ns ? `${moduleUrl} does not export` : `needs ${moduleUrl}, not imported here`}. Export the class from the top level of its module.`,

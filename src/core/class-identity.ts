@@ -5,8 +5,8 @@
  * (in this thread, synchronously): the script of the class's code, and whether the class is a top-level binding
  * of that module. It runs only for class instances, once per class.
  */
-import { Session } from "node:inspector";
 import { moduleIdentity } from "./callsite.ts";
+import { type FunctionLocation, inspect, locationOf, moduleBindings, scriptUrl } from "./inspector.ts";
 
 export interface ClassIdentity {
   /** The module, as task definitions name theirs. */
@@ -18,92 +18,32 @@ export interface ClassIdentity {
 /** Why a class has no identity (the message names it and says what to do). */
 export type ClassLookup = ClassIdentity | { problem: string };
 
-interface RemoteObject {
-  objectId?: string;
-  description?: string;
-}
-interface PropertyDescriptor {
-  name: string;
-  value?: RemoteObject & { value?: unknown };
-}
-interface FunctionLocation {
-  scriptId: string;
-  lineNumber: number;
-  columnNumber: number;
-}
-
 const known = new WeakMap<object, ClassLookup>();
-let session: Session | undefined;
-const scriptUrls = new Map<string, string>();
 
-function post<T>(method: string, params?: object): T {
-  let result: T | undefined;
-  let failure: Error | null = null;
-  // An in-thread session answers synchronously, inside post().
-  session!.post(method, params as never, (error, value) => {
-    failure = error;
-    result = value as T;
-  });
-  if (failure) throw failure as Error;
-  return result as T;
-}
-
-function connect(): void {
-  if (session) return;
-  session = new Session();
-  session.connect();
-  session.on("Debugger.scriptParsed", (m) => scriptUrls.set(m.params.scriptId, m.params.url));
-}
-
-/** The URL of a script; enabling the debugger lists every script loaded so far (the costly part, done rarely). */
-function scriptUrl(scriptId: string): string | undefined {
-  if (!scriptUrls.has(scriptId)) {
-    post("Debugger.enable");
-    post("Debugger.disable");
-  }
-  return scriptUrls.get(scriptId);
-}
-
-const HOLDER = Symbol.for("daskflow.classLookup");
-
-function internal(objectId: string): PropertyDescriptor[] {
-  const { internalProperties = [] } = post<{ internalProperties?: PropertyDescriptor[] }>("Runtime.getProperties", { objectId, ownProperties: true });
-  return internalProperties;
-}
-
-function locationOf(objectId: string): FunctionLocation | undefined {
-  return internal(objectId).find((p) => p.name === "[[FunctionLocation]]")?.value?.value as FunctionLocation | undefined;
-}
+/** The modules (outside node_modules) of every class whose instances this process has sent: shipping code to
+ * workers brings them too, since a class may live in a module no task comes from (a script's own). */
+export const classModules = new Set<string>();
 
 const sameLocation = (a: FunctionLocation | undefined, b: FunctionLocation | undefined) =>
   !!a && !!b && a.scriptId === b.scriptId && a.lineNumber === b.lineNumber && a.columnNumber === b.columnNumber;
 
 function lookup(ctor: abstract new (...args: never[]) => unknown): ClassLookup {
   const name = ctor.name || "(anonymous class)";
-  connect();
-  const g = globalThis as Record<symbol, unknown>;
-  g[HOLDER] = ctor;
-  const objectGroup = "daskflow-class-lookup";
-  try {
-    const { result } = post<{ result: RemoteObject }>("Runtime.evaluate", { expression: `globalThis[Symbol.for("daskflow.classLookup")]`, objectGroup });
-    const location = result.objectId ? locationOf(result.objectId) : undefined;
+  return inspect(ctor, (objectId) => {
+    const location = objectId ? locationOf(objectId) : undefined;
     const url = location && scriptUrl(location.scriptId);
     const moduleUrl = url ? moduleIdentity(url) : undefined;
     if (!moduleUrl) return { problem: `class ${name} is not defined in a module file` };
     // Top level: the module's own scope binds the class's name to this very class.
-    const scopes = internal(result.objectId!).find((p) => p.name === "[[Scopes]]")?.value?.objectId;
-    const scopeList = scopes ? post<{ result: PropertyDescriptor[] }>("Runtime.getProperties", { objectId: scopes, ownProperties: true }).result : [];
-    const moduleScope = scopeList.find((s) => s.value?.description === "Module")?.value?.objectId;
-    if (moduleScope && ctor.name) {
-      const bindings = post<{ result: PropertyDescriptor[] }>("Runtime.getProperties", { objectId: moduleScope, ownProperties: true }).result;
-      const bound = bindings.find((b) => b.name === ctor.name)?.value?.objectId;
-      if (bound && sameLocation(locationOf(bound), location)) return { moduleUrl, name: ctor.name };
+    if (ctor.name) {
+      const bound = moduleBindings(objectId!).find((b) => b.name === ctor.name)?.value?.objectId;
+      if (bound && sameLocation(locationOf(bound), location)) {
+        if (!moduleUrl.includes("/node_modules/")) classModules.add(moduleUrl);
+        return { moduleUrl, name: ctor.name };
+      }
     }
     return { problem: `class ${name} (${moduleUrl}) is not defined at the top level of its module` };
-  } finally {
-    delete g[HOLDER];
-    post("Runtime.releaseObjectGroup", { objectGroup });
-  }
+  });
 }
 
 /** The identity of `ctor` (cached): a top-level class of a file module, or why it has none. */

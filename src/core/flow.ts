@@ -3,6 +3,7 @@
  * waits for every task it submitted, resolves futures and states in its return value, and ends in a final state.
  */
 import { definitionSite } from "./callsite.ts";
+import { anchorModule } from "./module-classes.ts";
 import { type RunScope, currentScope, runInScope, scopeLogger } from "./context.ts";
 import { consoleSink, loggingThreshold } from "./logger.ts";
 import { CrashedRunError, FlowRunError, InvalidOptionError, TaskTimeoutError } from "./errors.ts";
@@ -50,7 +51,9 @@ export function flow<A extends unknown[], R>(
   const [rawOptions, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn];
   if (typeof fn !== "function") throw new InvalidOptionError("flow(): expected a function, as flow(fn) or flow(options, fn).");
   const options = validateFlowOptions("flow()", rawOptions);
-  const name = options.name ?? (fn.name || definitionSite("flow").variable || "flow");
+  const site = definitionSite("flow");
+  anchorModule(site.moduleUrl, fn); // classes of a module that ends in `await myFlow()` are reached through it
+  const name = options.name ?? (fn.name || site.variable || "flow");
   return makeFlow(name, options, fn);
 }
 

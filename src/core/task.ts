@@ -10,6 +10,7 @@ import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.t
 import { newRunId, taskRunName } from "./ids.ts";
 import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOptions } from "./options.ts";
 import { StateType, Scheduled } from "./state.ts";
+import { anchorModule } from "./module-classes.ts";
 import { type TaskDefinition, nestedTaskId, nextTaskId, registerTask } from "./task-definition.ts";
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
 import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
@@ -52,6 +53,7 @@ export function task<A extends unknown[], R>(
   const def: TaskDefinition = { id, name, fn: fn, options, moduleUrl: site.moduleUrl, ordinal, topLevel: site.topLevel };
   if (site.at) (def as { definedAt?: string }).definedAt = site.at;
   registerTask(def);
+  anchorModule(site.moduleUrl, fn);
   return makeTask<A, R>(def);
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
 import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError } from "../core/errors.ts";
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
+import { classModules } from "../core/class-identity.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
@@ -254,7 +255,7 @@ export class DaskTaskRunner implements TaskRunner {
       await this.#ensureStarted();
       // Tasks of modules not shipped yet wait for their code to reach the workers.
       await this.#shipping.deliver(
-        this.#batch.map((t) => this.#moduleOf.get(t)),
+        [...this.#batch.map((t) => this.#moduleOf.get(t)), ...classModules],
         (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}),
       );
       await this.#held.settled(); // upstream values being put back on the cluster

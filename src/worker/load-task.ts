@@ -5,12 +5,12 @@
  */
 import { setModuleImporter } from "../core/class-codec.ts";
 import { DaskflowError } from "../core/errors.ts";
+import { importTimeoutMs } from "../core/module-classes.ts";
 import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
 import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
 import { toShippedUrl } from "../dask/shipping/module-map.ts";
 
-const IMPORT_TIMEOUT_MS = 60_000;
 const imports = new Map<string, Promise<unknown>>();
 
 /** The flow process's TS loader (tsx), imported before the first user module: daskflow itself needs none. */
@@ -61,7 +61,7 @@ function failedByNow(url: string, importing: Promise<unknown>): Promise<Error | 
 }
 
 // Class instances in arguments come from modules loaded the way task modules are.
-setModuleImporter(importOnce);
+setModuleImporter(importOnce, `the Node sidecar (pid ${process.pid}) of a Dask worker`);
 
 export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
   const brokenBy = broken.get(spec.moduleUrl);
@@ -70,6 +70,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
   if (found) return withSpec(found, spec);
   const importing = importOnce(spec.moduleUrl);
   let timer: NodeJS.Timeout | undefined;
+  const bound = importTimeoutMs();
   try {
     const def = await Promise.race([
       whenTaskRegistered(spec.id),
@@ -82,8 +83,8 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
       }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new DaskflowError(`Task '${spec.name}' was not registered within ${IMPORT_TIMEOUT_MS / 1000}s of importing ${spec.moduleUrl} on the worker.`)),
-          IMPORT_TIMEOUT_MS,
+          () => reject(new DaskflowError(`Task '${spec.name}' was not registered within ${bound / 1000}s of importing ${spec.moduleUrl} on the worker (pid ${process.pid}): its module is still loading. Define tasks at the top level of their module, above any top-level \`await\`.`)),
+          bound,
         );
       }),
     ]);
