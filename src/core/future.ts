@@ -107,13 +107,27 @@ export class TaskFuture<R> {
   result(options: ResultOptions & { raiseOnFailure: boolean }): Promise<R | Error>;
   result(options?: ResultOptions & { raiseOnFailure?: true }): Promise<R>;
   async result(options: ResultOptions = {}): Promise<R | Error> {
-    const state = await this.wait(options.timeoutSeconds);
+    const { timeoutSeconds } = options;
+    const started = Date.now();
+    const state = await this.wait(timeoutSeconds);
     if (!isFinal(state)) {
-      throw new WaitTimeoutError(
-        `Task run '${this.taskRunName}' did not finish within ${options.timeoutSeconds}s (state ${formatState(state)}).`,
-      );
+      throw new WaitTimeoutError(`Task run '${this.taskRunName}' did not finish within ${timeoutSeconds}s (state ${formatState(state)}).`);
     }
-    return stateResult(state, options.raiseOnFailure ?? true, this);
+    const result = stateResult(state, options.raiseOnFailure ?? true, this);
+    if (timeoutSeconds === undefined || !state.load) return result;
+    // The bound covers the whole call: a result that lives elsewhere may be slow to arrive, or to decode.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new WaitTimeoutError(`Task run '${this.taskRunName}' finished (${formatState(state)}), but its result did not arrive within ${timeoutSeconds}s.`)),
+        Math.max(0, started + timeoutSeconds * 1000 - Date.now()),
+      );
+    });
+    try {
+      return await Promise.race([result, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** @internal Loads a completed state's data once (it may live on a Dask cluster). */

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { flow, task, wait, asCompleted, StateType, WaitTimeoutError } from "../../src/index.ts";
+import { TaskFuture, setFutureState } from "../../src/core/future.ts";
+import { Completed } from "../../src/core/state.ts";
 import { sleep, captureStderr } from "../helpers.ts";
 
 const nap = task(async (ms: number) => {
@@ -85,4 +87,13 @@ test("a future passed to another task counts as used: no warning", async () => {
   });
   const { output } = await captureStderr(() => f());
   assert.doesNotMatch(output, /never waited for/);
+});
+
+test("result({ timeoutSeconds }) also bounds a finished run's result that is slow to arrive", async () => {
+  const future = new TaskFuture<number>("id", "held-elsewhere");
+  // A completed state whose value lives elsewhere and never arrives (a class module that never loads, a lost link).
+  future[setFutureState](Completed<number>(undefined as never, { load: () => new Promise<number>(() => {}) }));
+  const started = Date.now();
+  await assert.rejects(future.result({ timeoutSeconds: 0.2 }), (e: Error) => e instanceof WaitTimeoutError && /finished \(Completed\(\)\), but its result did not arrive within 0.2s/.test(e.message));
+  assert.ok(Date.now() - started < 2000);
 });
