@@ -64,3 +64,16 @@ export async function callers(): Promise<void> {
   void n;
   void s;
 }
+
+// A TaskFuture is not a promise (README "Two kinds of future"): `await` gives the future back, so using that as the
+// task's value is a compile error; `.result()` is the value.
+export const awaitedFuture = flow(async () => {
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- what a user may write by mistake
+  const same = await add.submit(1, 2);
+  expectType<Equal<typeof same, TaskFuture<number>>>(true);
+  // @ts-expect-error -- the value is read with .result()
+  const wrong: number = same;
+  const value = await add.submit(1, 2).result();
+  expectType<Equal<typeof value, number>>(true);
+  return [wrong, value];
+});

@@ -106,6 +106,7 @@ test("leaving the scope with unresolved futures is an error naming them, after t
     assert.ok(error instanceof UnresolvedFuturesError, String(error));
     assert.equal(error.unresolved.length, 2);
     assert.match(error.message, /2 unresolved future\(s\): submit\(operator\.mul\) \[mul-[\w-]+\], task run 'double-[\w-]+' \(Completed\(\)\)/);
+    assert.match(error.message, /`await future\.result\(\)`, or `await future\.wait\(\)` for a task run's state/); // not "await each future": a TaskFuture is no promise
     // withDaskClient: the same error, and an error of the function itself keeps it as its cause.
     await assert.rejects(withDaskClient((client) => void client.submit("operator.neg", [1])), UnresolvedFuturesError);
     const thrown = await withDaskClient((client) => {

@@ -1,5 +1,5 @@
 /**
- * The rule of a client's scope: every future it made is resolved (awaited, its result or state read, gathered,
+ * The rule of a client's scope: every future it made is resolved (its result or state read, gathered,
  * passed on, or cancelled) before the scope ends. Dask drops the work of a closed client; daskflow makes that loud.
  */
 import { DaskflowError } from "../../core/errors.ts";
@@ -34,7 +34,7 @@ export function unresolvedError(futures: Iterable<ClientFuture>): UnresolvedFutu
   return new UnresolvedFuturesError(
     `The Dask client's scope ended with ${left.length} unresolved future(s): ${shown}${more}. ` +
       "The client waited for their work to finish, but their values were never read and are gone now. " +
-      "Inside the scope, await each future (or call .result() / .wait(), pass it to another submit, use client.gather(...)), or cancel it.",
+      "Inside the scope, read each one (`await future.result()`, or `await future.wait()` for a task run's state; a DaskFuture may also be awaited itself), pass it to another submit, use `await client.gather(...)`, or cancel it.",
     left,
   );
 }
