@@ -5,13 +5,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { CrashedRunError, DaskflowError, type SerializedError, deserializeError } from "../core/errors.ts";
+import { CrashedRunError } from "../core/errors.ts";
 import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrameParts } from "./protocol.ts";
 import { type PythonChoice, pythonEnv } from "./paths.ts";
 import { SENDER_FILES_ENV, SenderFiles, senderFilesWanted } from "./sender-files.ts";
 import { setupHint, setupProblem } from "./setup-errors.ts";
+import { BridgeError, PendingReplies } from "./replies.ts";
 
-export type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+export { BridgeError };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface BridgeHandlers {
@@ -22,15 +23,10 @@ export interface BridgeHandlers {
   output(line: string, stream: "stdout" | "stderr"): void;
 }
 
-export class BridgeError extends DaskflowError {
-  override name = "BridgeError";
-}
-
 export class Bridge {
   readonly #child: ChildProcess;
   readonly #input: Writable;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  readonly #pending = new PendingReplies();
   #closing = false;
   #exited: Promise<void>;
   #stderrTail: string[] = [];
@@ -52,7 +48,7 @@ export class Bridge {
       const read = files.takeRead();
       if (read.length) this.send({ op: "release-files", fds: read });
       for (const message of got) {
-        if (message.op === "reply") this.#settle(message);
+        if (message.op === "reply") this.#pending.settle(message);
         else if (message.op === "side-probe") this.send({ op: "side-files", fd: message.fd, ...files.probe(message.fd, message.memory) });
         else handlers.message(message);
       }
@@ -71,8 +67,7 @@ export class Bridge {
     }
     this.#exited = new Promise((resolve) => {
       const finish = (error: Error | undefined) => {
-        for (const pending of this.#pending.values()) pending.reject(error ?? new BridgeError("The Dask bridge closed."));
-        this.#pending.clear();
+        this.#pending.rejectAll(error ?? new BridgeError("The Dask bridge closed."));
         handlers.exit(error);
         resolve();
       };
@@ -102,20 +97,16 @@ export class Bridge {
     return new CrashedRunError(`The Dask bridge process ${how}.${tail ? `\nLast output:\n${tail.split("\n").slice(-8).join("\n")}` : ""}`);
   }
 
-  #settle(message: Extract<BridgeMessage, { op: "reply" }>): void {
-    settleReply(this.#pending, message);
-  }
-
-  /** A request with a reply. */
+  /** A request with a reply (bounded as replies.ts says: a bridge that stops answering fails it, never a hang). */
   request<T>(message: DistributiveOmit<Extract<BridgeRequest, { id: number }>, "id">): Promise<T> {
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      if (this.#child.exitCode !== null || this.#child.signalCode !== null) {
-        return reject(new BridgeError("The Dask bridge is not running."));
-      }
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#write({ ...message, id });
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.reject(new BridgeError("The Dask bridge is not running."));
+    const { id, reply } = this.#pending.add<T>(message.op, (op, seconds) => {
+      // A cluster that did not start is torn down: the bridge's own exit closes what it made.
+      if (op === "start") this.kill();
+      return new BridgeError(`The Dask bridge (pid ${this.pid}) did not answer '${op}' within ${seconds}s${op === "start" ? ": the cluster did not start (or connect) in that time; it was stopped" : ""}.`);
     });
+    this.#write({ ...message, id });
+    return reply;
   }
 
   /** A one-way message (submit, release, cancel). */
@@ -134,7 +125,11 @@ export class Bridge {
   async close(graceMs = 60_000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return this.#exited;
     this.#closing = true;
-    const timer = setTimeout(() => this.kill(), graceMs);
+    // SIGTERM lets it close what it made; one that does not exit within 10 s more (its loop blocked) is killed.
+    const timer = setTimeout(() => {
+      this.kill();
+      setTimeout(() => this.kill("SIGKILL"), 10_000).unref();
+    }, graceMs);
     try {
       await this.request({ op: "close" }).catch(() => {});
       await this.#exited;
@@ -152,19 +147,4 @@ export class Bridge {
   exited(): Promise<void> {
     return this.#exited;
   }
-}
-
-/** Settles the request a reply answers (replies to requests no longer waited for are dropped). */
-export function settleReply(pending: Map<number, Pending>, message: Extract<BridgeMessage, { op: "reply" }>): void {
-  const waiting = pending.get(message.id);
-  if (!waiting) return;
-  pending.delete(message.id);
-  if (message.ok) waiting.resolve(message.value);
-  else waiting.reject(remoteError(message.error));
-}
-
-export function remoteError(error: SerializedError): Error {
-  const err = deserializeError(error);
-  if (error.stack && !error.stack.includes("\n    at ")) err.stack = `${error.name}: ${error.message}\n(Python traceback)\n${error.stack}`;
-  return err;
 }

@@ -3,7 +3,8 @@
  * worker, which serves them (python/daskflow_bridge/worker_client.py) on a client it keeps for the run. No bridge
  * process per task, and it reaches every scheduler the worker reaches (inproc:// of threads-only clusters too).
  */
-import { type BridgeHandlers, BridgeError, type Pending, settleReply } from "../dask/bridge.ts";
+import type { BridgeHandlers } from "../dask/bridge.ts";
+import { BridgeError, PendingReplies } from "../dask/replies.ts";
 import type { BridgeMessage, BridgeRequest, SidecarMessage } from "../dask/protocol.ts";
 import type { BridgeTransport } from "../dask/runner.ts";
 
@@ -21,8 +22,7 @@ export function deliverBridgeMessage(message: BridgeMessage): void {
 export class WorkerBridge implements BridgeTransport {
   readonly #send: Send;
   readonly #handlers: BridgeHandlers;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  readonly #pending = new PendingReplies();
   #closed = false;
 
   constructor(send: Send, handlers: BridgeHandlers) {
@@ -38,16 +38,14 @@ export class WorkerBridge implements BridgeTransport {
 
   deliver(message: BridgeMessage): void {
     if (message.op !== "reply") return this.#handlers.message(message);
-    settleReply(this.#pending, message);
+    this.#pending.settle(message);
   }
 
   request<T>(message: DistributiveOmit<Extract<BridgeRequest, { id: number }>, "id">): Promise<T> {
     if (this.#closed) return Promise.reject(new BridgeError("The task's Dask session is closed."));
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#send({ op: "bridge", message: { ...message, id } as BridgeRequest });
-    });
+    const { id, reply } = this.#pending.add<T>(message.op, (op, seconds) => new BridgeError(`This Dask worker (serving the task's Dask session) did not answer '${op}' within ${seconds}s.`));
+    this.#send({ op: "bridge", message: { ...message, id } as BridgeRequest });
+    return reply;
   }
 
   send(message: Exclude<BridgeRequest, { id: number }>): void {
@@ -64,8 +62,7 @@ export class WorkerBridge implements BridgeTransport {
   kill(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pending of this.#pending.values()) pending.reject(new BridgeError("The task's Dask session closed."));
-    this.#pending.clear();
+    this.#pending.rejectAll(new BridgeError("The task's Dask session closed."));
     if (open.bridge === this) delete open.bridge;
     this.#handlers.exit(undefined);
   }
