@@ -185,6 +185,8 @@ class Bridge:
                     self._spawn(self._request(rid, self._gather(msg.get("keys") or [])))
                 elif op == P.OP_WORKERS:
                     self._spawn(self._request(rid, self._workers()))
+                elif op == P.OP_TASK_STATES:
+                    self._spawn(self._request(rid, client_ops.task_states(self._client(), msg.get("keys") or [])))
                 elif op in CLIENT_OPS:
                     self._client_op(op, rid, msg)
                 elif op == P.OP_COLLECTION:

@@ -128,6 +128,13 @@ class ClientFutures:
             await client.cancel(pending)
 
 
+async def task_states(client, keys: list[str]) -> dict[str, Any]:
+    """The scheduler's state of each key (None for a key it does not have): the flow process looks for runs that no
+    worker can take (``no-worker``), which Dask would otherwise keep waiting for ever. A scheduler RPC, so no code
+    of ours needs to be importable on the scheduler."""
+    return await client.scheduler.get_task_status(keys=list(keys))
+
+
 async def scheduler_info(client) -> dict[str, Any]:
     info = await client.scheduler.identity(n_workers=-1)
     workers = info.get("workers", {})

@@ -17,6 +17,7 @@ OP_GATHER = "gather"
 OP_RELEASE = "release"
 OP_CANCEL = "cancel"
 OP_WORKERS = "workers"
+OP_TASK_STATES = "task-states"
 OP_CLOSE = "close"
 OP_CALL = "call"  # DaskClient: submit a Python callable by import path, held under the client's key
 OP_SCATTER = "scatter"  # DaskClient: data onto the cluster, held under the client's key

@@ -62,6 +62,12 @@ export interface DaskTaskRunnerOptions {
   shipCode?: boolean;
   /** Environment variables set in the workers' Node sidecars (the flow process's own are not shipped). */
   env?: Record<string, string>;
+  /**
+   * Default 300: a task run that no worker of the cluster can take (the resources or workers it asks for, or no
+   * workers at all) for this many seconds ends CRASHED, naming what it waits for, instead of waiting for ever.
+   * Raise it for a cluster that takes longer to scale up; 0 waits for ever.
+   */
+  noWorkerTimeoutSeconds?: number;
 }
 
 const isObject = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : `must be an object of keyword arguments, got ${typeof v}`);
@@ -115,6 +121,7 @@ export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRun
     performanceReportPath: isString,
     python: isString,
     security: isSecurity,
+    noWorkerTimeoutSeconds: (v) => (typeof v === "number" && v >= 0 && Number.isFinite(v) ? undefined : `must be a number of seconds >= 0 (0 waits for ever), got ${JSON.stringify(v)}`),
     shipCode: (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${JSON.stringify(v)}`),
     env: (v) => {
       if (typeof v !== "object" || v === null || Array.isArray(v)) return `must be an object of environment variables (names to strings), got ${JSON.stringify(v)}`;

@@ -128,6 +128,8 @@ export type BridgeRequest =
   | { op: "release"; keys: string[] }
   | { op: "cancel"; keys: string[] }
   | { op: "workers"; id: number }
+  /** The scheduler's state of each key (`no-worker`, `queued`, `processing`, …; null when it has none). */
+  | { op: "task-states"; id: number; keys: string[] }
   // DaskClient (src/dask/client/): futures it makes are held by the bridge under keys the client chose.
   | { op: "call"; id: number; key: string; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
   | { op: "scatter"; id: number; key: string; data: unknown }

@@ -28,6 +28,7 @@ import { choosePython, sidecarCommand } from "./paths.ts";
 import { ShippingSession } from "./shipping/session.ts";
 import { type HeldTask, HeldResults } from "./results-held.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
+import { NoWorkerWatch } from "./no-worker-watch.ts";
 import { SIDECAR_ENV, eventKey, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
 
 /** One task run; `item` is its position when it runs in a batch. */
@@ -49,6 +50,8 @@ interface DaskTask extends HeldTask {
   nbytes?: number;
   /** Fallback for a finished Dask task whose final state events have not arrived. */
   fallback?: NodeJS.Timeout;
+  /** Its Dask restrictions, for the message when no worker can take it. */
+  annotations: SubmitTask["annotations"];
   /** Its result envelope(s), fetched once when someone needs data that did not come inline. */
   loaded?: Promise<Envelope[]>;
 }
@@ -118,11 +121,18 @@ export class DaskTaskRunner implements TaskRunner {
     failed: (error) => this.#fail(error),
   });
   readonly #lifetimes = new TaskLifetimes((key) => this.#held.unreachable(key));
+  readonly #noWorker: NoWorkerWatch;
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
     this.#shipping = new ShippingSession(this.options, `run-${this.#id}`, (level, message) => this.#log(level, message));
     this.#transport = internals.transport;
+    this.#noWorker = new NoWorkerWatch(
+      this.options.noWorkerTimeoutSeconds ?? 300,
+      () => [...this.#tasks.values()].filter((t) => t.runs.every((r) => r.future.state.type === StateType.SCHEDULED)).map((t) => t.key),
+      (keys) => this.#bridge!.request<Record<string, string | null>>({ op: "task-states", keys }),
+      (key, seconds) => this.#noWorkerFor(key, seconds),
+    );
   }
 
   /** What was shipped to the workers so far (sizes and times; for the benchmarks). */
@@ -212,7 +222,7 @@ export class DaskTaskRunner implements TaskRunner {
     if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
     if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
     const runs: Run[] = [];
-    const daskTask: DaskTask = { key: task.key, runs, open: submissions.length, batch, upstreams, final: () => daskTask.open === 0 };
+    const daskTask: DaskTask = { key: task.key, runs, open: submissions.length, batch, upstreams, annotations: task.annotations, final: () => daskTask.open === 0 };
     this.#tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
       const run: Run = { future: s.future, task: daskTask };
@@ -232,6 +242,7 @@ export class DaskTaskRunner implements TaskRunner {
     }
     this.#batch.push(task);
     this.#checkResources(task);
+    this.#noWorker.arm();
     if (this.#batch.length === FIRST_SEND && !this.#sentEarly && this.#info) {
       // A long submit loop: let the cluster start on its first tasks while the rest are still being submitted.
       this.#sentEarly = true;
@@ -552,6 +563,24 @@ export class DaskTaskRunner implements TaskRunner {
     return true;
   }
 
+  /** A Dask task no worker could take within noWorkerTimeoutSeconds: its runs end CRASHED, it is cancelled. */
+  #noWorkerFor(key: string, seconds: number): void {
+    const task = this.#tasks.get(key);
+    if (!task) return;
+    const { resources, workers } = task.annotations;
+    const asks = [resources && `resources ${JSON.stringify(resources)}`, workers?.length && `workers ${workers.join(", ")}`].filter(Boolean).join(" and ");
+    const where = this.#info?.scheduler_address ?? "the Dask cluster";
+    for (const run of task.runs) {
+      if (isFinal(run.future.state)) continue;
+      const crash = new CrashedRunError(
+        `Task run '${run.future.taskRunName}' waited ${seconds}s for a Dask worker that can run it: no worker of ${where} ${asks ? `offers ${asks}` : "took it (the cluster has no workers)"}. ` +
+          `It was cancelled. Add such a worker, or raise the DaskTaskRunner's noWorkerTimeoutSeconds (${this.options.noWorkerTimeoutSeconds ?? 300}) for a cluster that scales up slowly.`,
+      );
+      run.future[setFutureState](Crashed(crash, { message: crash.message }));
+    }
+    this.#bridge?.send({ op: "cancel", keys: [key] });
+  }
+
   /** Warns once per resource name when no worker offers it (the task would wait for such a worker forever). */
   #checkResources(task: SubmitTask): void {
     const wanted = Object.keys(task.annotations.resources ?? {}).filter((r) => !this.#resourcesChecked.has(r));
@@ -584,6 +613,7 @@ export class DaskTaskRunner implements TaskRunner {
     this.#closed = true;
     this.#held.stop();
     this.#lifetimes.stop();
+    this.#noWorker.stop();
     for (const task of this.#tasks.values()) clearTimeout(task.fallback);
     const bridge = this.#bridge;
     try {
