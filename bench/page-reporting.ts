@@ -1,6 +1,6 @@
 /**
  * The machine's free page reporting (a VM's kernel giving freed memory back to its host in passes; bench/README.md,
- * "Large values → Session 10"): a page touched again after a pass costs several times a warm one, so a large-value
+ * `first_touch.py`): a page touched again after a pass costs several times a warm one, so a large-value
  * figure depends on how much the VM reported while it ran. Read before and after a run to say so beside the figures.
  */
 import { readFileSync } from "node:fs";

@@ -15,7 +15,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # BENCH_HOLD_FREED_MS=<ms> (root, on a VM whose kernel reports free pages to its host): for this run only, freed
 # memory is reported once it has stayed free that long, so the large-value figures show what they cost without the
-# VM's slow re-touched pages (bench/README.md, "Large values → Session 11"). A setting of the machine, not of
+# VM's slow re-touched pages (bench/README.md, the large-value footnote and `first_touch.py`). A setting of the machine, not of
 # daskflow; put back on exit.
 if [ -n "${BENCH_HOLD_FREED_MS:-}" ]; then
   hold=/sys/module/page_reporting/parameters/min_free_ms
@@ -80,7 +80,7 @@ fi
 if [ "$what" = large ]; then
   npx tsx bench/large-values.ts
 fi
-# Not a comparison: what the large-value figures depend on (bench/README.md, "Large values → Session 10").
+# Not a comparison: what the large-value figures depend on (bench/README.md, `first_touch.py`).
 if [ "$what" = first-touch ]; then
   .venv/bin/python bench/first_touch.py "$@"
 fi
