@@ -97,8 +97,9 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
   let state: State<unknown>;
   try {
-    const value = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))), options.timeoutSeconds, name);
-    state = await resolveReturn(value);
+    // The timeout bounds the whole run: resolving the futures it returns too.
+    const timedOut = () => cancelOpen(futures, log, `at the flow's timeout of ${options.timeoutSeconds}s`);
+    state = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))).then(resolveReturn), options.timeoutSeconds, name, timedOut);
   } catch (raw) {
     const error = raw instanceof Error ? raw : new Error(String(raw));
     if (error instanceof CrashedRunError) state = Crashed(error);
@@ -122,17 +123,27 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   return state;
 }
 
-async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, name: string): Promise<T> {
+async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, name: string, onTimeout: () => void): Promise<T> {
   if (seconds === undefined) return work;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TaskTimeoutError(`Flow '${name}' exceeded its timeout of ${seconds}s.`)), seconds * 1000);
+    timer = setTimeout(() => {
+      reject(new TaskTimeoutError(`Flow '${name}' exceeded its timeout of ${seconds}s.`));
+      onTimeout();
+    }, seconds * 1000);
   });
   try {
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Cancels the run's task runs still going (past the flow's timeout, nothing may keep the run waiting). */
+function cancelOpen(futures: RunFutures, log: ReturnType<typeof scopeLogger>, when: string): void {
+  const open = [...futures.open].filter((f) => !f.done);
+  const cancelled = open.filter((f) => f.cancel());
+  if (cancelled.length) log.warning(`Cancelled ${cancelled.length} task run(s) still running ${when}: ${cancelled.slice(0, 10).map((f) => `'${f.taskRunName}'`).join(", ")}${cancelled.length > 10 ? " and more" : ""}.`);
 }
 
 /** Waits for every future of the run (tasks may submit more while we wait); names the ones nobody looked at. */

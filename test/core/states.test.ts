@@ -9,6 +9,7 @@ import {
   StateType,
   TaskTimeoutError,
   UpstreamTaskError,
+  type TaskFuture,
 } from "../../src/index.ts";
 import { retryDelaySeconds } from "../../src/core/engine.ts";
 import { sleep } from "../helpers.ts";
@@ -201,4 +202,18 @@ test("a flow timeout fails the run", async () => {
   const state = await f.returnState();
   assert.equal(state.type, StateType.FAILED);
   assert.equal(state.name, "TimedOut");
+});
+
+test("a flow timeout ends the run at the timeout: task runs still going are cancelled, not waited for", async () => {
+  const slow = task({ name: "slow" }, () => sleep(30_000));
+  let future: TaskFuture<void> | undefined;
+  const f = flow({ timeoutSeconds: 0.3 }, async () => {
+    future = slow.submit();
+    return future; // its result is part of the run: the timeout bounds waiting for it too
+  });
+  const started = Date.now();
+  const state = await f.returnState();
+  assert.equal(state.name, "TimedOut");
+  assert.equal(future?.state.type, StateType.CANCELLED);
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
 });

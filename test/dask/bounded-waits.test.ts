@@ -44,3 +44,20 @@ test("a bridge that stops answering fails a query within its bound, naming what 
   }
   await client.close();
 });
+
+export const sleepy = task({ name: "sleepy" }, (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+
+// Last in this file: the cancelled task keeps the one-thread worker busy until its sleep ends.
+test("a flow past its timeout ends at the timeout on Dask: its running task run is cancelled, not waited for", { timeout: 120_000 }, async () => {
+  let state: Awaited<ReturnType<ReturnType<typeof sleepy.submit>["wait"]>> | undefined;
+  const f = flow({ timeoutSeconds: 3, taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+    const running = sleepy.submit(20_000);
+    void running.wait().then((s) => (state = s));
+    return running.result();
+  });
+  const started = Date.now();
+  const final = await f.returnState();
+  assert.equal(final.name, "TimedOut");
+  assert.equal(state?.type, StateType.CANCELLED);
+  assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+});
