@@ -20,8 +20,8 @@ export {
   CrashedRunError,
   UpstreamTaskError,
   SerializationError,
-  FlowRunError,
   RemoteError,
 } from "./core/errors.ts";
+export { FlowRunError } from "./core/state.ts";
 export { ConcurrentTaskRunner, type ConcurrentTaskRunnerOptions } from "./runners/concurrent.ts";
-export type { TaskRunner, TaskSubmission, Annotations } from "./runners/task-runner.ts";
+export type { TaskRunner, TaskSubmission, Annotations } from "./core/task-runner.ts";

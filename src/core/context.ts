@@ -6,35 +6,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { MissingContextError } from "./errors.ts";
 import { type LogLevel, type LogSink, type RunLogger, LEVELS, consoleSink, loggingThreshold, makeLogger } from "./logger.ts";
-import type { Cancellation } from "./cancellation.ts";
+import type { FlowRunInfo, TaskRunInfo } from "./run-info.ts";
 import type { RunFutures } from "./run-futures.ts";
-import type { TaskRunner, Annotations } from "../runners/task-runner.ts";
+import type { TaskRunner, Annotations } from "./task-runner.ts";
 
-export interface FlowRunInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly flowName: string;
-  readonly parameters: readonly unknown[];
-}
-
-export class TaskRunInfo {
-  /** 1 on the first attempt, 2 on the first retry, ... */
-  runCount = 0;
-  /** @internal Set by the engine for the current attempt. */
-  cancellation: Cancellation | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly name: string,
-    readonly taskName: string,
-    readonly tags: readonly string[],
-  ) {}
-
-  /** Aborted when the run is cancelled or its attempt times out; cooperative tasks can stop early. */
-  get signal(): AbortSignal | undefined {
-    return this.cancellation?.signal;
-  }
-}
+export { type FlowRunInfo, TaskRunInfo } from "./run-info.ts";
 
 /** What the engine keeps per scope. */
 export interface RunScope {

@@ -1,8 +1,8 @@
 /**
  * Error classes with stable names. Errors that cross a process boundary travel as plain
- * `{ name, message, stack }` records and are re-created here by name, keeping the remote stack.
+ * `{ name, message, stack }` records and are re-created here by name, keeping the remote stack. (FlowRunError, which
+ * carries a state, lives in state.ts: states are made of these errors, not the other way round.)
  */
-import type { State } from "./state.ts";
 
 export class DaskflowError extends Error {
   override name = "DaskflowError";
@@ -46,18 +46,6 @@ export class UpstreamTaskError extends DaskflowError {
 /** A value that cannot be sent to another process, with the path of the offending part. */
 export class SerializationError extends DaskflowError {
   override name = "SerializationError";
-}
-
-/** A flow run ended in a failed or crashed state. `state` is that final state. */
-export class FlowRunError extends DaskflowError {
-  override name = "FlowRunError";
-  constructor(
-    message: string,
-    readonly state: State<unknown>,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** An error raised on the far side of a process boundary whose class is not known here. */

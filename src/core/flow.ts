@@ -6,16 +6,16 @@ import { definitionSite } from "./callsite.ts";
 import { anchorModule } from "./module-classes.ts";
 import { type RunScope, currentScope, runInScope, scopeLogger } from "./context.ts";
 import { consoleSink, loggingThreshold } from "./logger.ts";
-import { CrashedRunError, FlowRunError, InvalidOptionError, TaskTimeoutError } from "./errors.ts";
+import { CrashedRunError, InvalidOptionError, TaskTimeoutError } from "./errors.ts";
 import { type TaskFuture, isTaskFuture, stateError } from "./future.ts";
 import { flowRunName, newRunId } from "./ids.ts";
 import { type FlowOptions, validateFlowOptions } from "./options.ts";
-import { type FailedPart, type State, Completed, Crashed, Failed, StateType, formatState, withFields } from "./state.ts";
+import { type FailedPart, type State, FlowRunError, Completed, Crashed, Failed, StateType, formatState, withFields } from "./state.ts";
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
 import { watchFlowRun } from "./progress/index.ts";
 import { RunFutures } from "./run-futures.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
-import type { TaskRunner } from "../runners/task-runner.ts";
+import type { TaskRunner } from "./task-runner.ts";
 
 export interface Flow<A extends unknown[], R> {
   /** Runs the flow; resolves with its result, throws FlowRunError when the run fails. */

@@ -3,22 +3,10 @@
  *   "<where>: option '<name>' <problem>. <what to do>"
  */
 import { InvalidOptionError } from "./errors.ts";
-import type { TaskRunner } from "../runners/task-runner.ts";
+import type { TaskRunner } from "./task-runner.ts";
+import type { TaskOptions } from "./task-definition.ts";
 
-export interface TaskOptions {
-  /** Display name; default the function's name, else the name it is assigned to. */
-  name?: string;
-  description?: string;
-  /** How many times to retry a failed attempt. Default 0. */
-  retries?: number;
-  /** Seconds before each retry: one number for all, or one per retry (the last repeats). Default 0. */
-  retryDelaySeconds?: number | readonly number[];
-  /** Spread each delay randomly by up to this fraction (0.5 → ±50%) so retries do not arrive together. */
-  retryJitterFactor?: number;
-  /** Fail an attempt that runs longer than this. */
-  timeoutSeconds?: number;
-  tags?: readonly string[];
-}
+export type { TaskOptions };
 
 export interface FlowOptions {
   name?: string;

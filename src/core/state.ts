@@ -140,3 +140,15 @@ export const NotReady = <R>(message: string) => make<R>(StateType.PENDING, "NotR
 export function formatState(state: State<unknown> | StateRecord): string {
   return state.message ? `${state.name}(${JSON.stringify(state.message)})` : `${state.name}()`;
 }
+
+/** A flow run ended in a failed or crashed state. `state` is that final state. */
+export class FlowRunError extends DaskflowError {
+  override name = "FlowRunError";
+  constructor(
+    message: string,
+    readonly state: State<unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

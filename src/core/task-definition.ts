@@ -3,7 +3,22 @@
  * that defined it and its position among that module's task definitions, which is the same in every process that
  * imports the module.
  */
-import type { TaskOptions } from "./options.ts";
+
+/** A task's options (validated in options.ts, which re-exports this type; kept here so nothing below imports it). */
+export interface TaskOptions {
+  /** Display name; default the function's name, else the name it is assigned to. */
+  name?: string;
+  description?: string;
+  /** How many times to retry a failed attempt. Default 0. */
+  retries?: number;
+  /** Seconds before each retry: one number for all, or one per retry (the last repeats). Default 0. */
+  retryDelaySeconds?: number | readonly number[];
+  /** Spread each delay randomly by up to this fraction (0.5 → ±50%) so retries do not arrive together. */
+  retryJitterFactor?: number;
+  /** Fail an attempt that runs longer than this. */
+  timeoutSeconds?: number;
+  tags?: readonly string[];
+}
 
 export interface TaskDefinition {
   /** `${moduleUrl}#${ordinal}`, or `anonymous#n` when defined outside a file module. */

@@ -3,7 +3,7 @@
  */
 import { definitionSite } from "./callsite.ts";
 import { type RunScope, TaskRunInfo, currentAnnotations, currentScope, rootScope } from "./context.ts";
-import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
+import type { TaskRunner, TaskSubmission } from "./task-runner.ts";
 import { runTask } from "./engine.ts";
 import { DaskflowError, InvalidOptionError } from "./errors.ts";
 import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.ts";

@@ -1,7 +1,7 @@
 /** `annotate(annotations, fn)`: Dask annotations for every task submitted inside `fn`, sync or async, nested. */
 import { withAnnotations } from "../core/context.ts";
 import { validateOptions } from "../core/options.ts";
-import type { Annotations } from "../runners/task-runner.ts";
+import type { Annotations } from "../core/task-runner.ts";
 
 const resources = (v: unknown) =>
   typeof v === "object" && v !== null && Object.values(v).every((n) => typeof n === "number" && n >= 0)

@@ -10,7 +10,7 @@ import { InvalidOptionError, SerializationError } from "../core/errors.ts";
 import { KEEP, forEachDeep, mapDeep } from "../core/walk.ts";
 import { isAllowFailure } from "../core/wrappers.ts";
 import type { TaskDefinition } from "../core/task-definition.ts";
-import type { Annotations, TaskSubmission } from "../runners/task-runner.ts";
+import type { Annotations, TaskSubmission } from "../core/task-runner.ts";
 import type { DaskAnnotations, SubmitTask } from "./protocol.ts";
 
 /** What the sidecar needs to find and configure the task. */

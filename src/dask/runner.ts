@@ -13,7 +13,7 @@ import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
-import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
+import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import { Bridge, type BridgeHandlers } from "./bridge.ts";
 import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
 import {

@@ -10,7 +10,7 @@ import { type TaskFuture, setFutureState } from "../core/future.ts";
 import { validateOptions } from "../core/options.ts";
 import { Cancelled, formatState } from "../core/state.ts";
 import { collectUpstreams, notReadyFor, resolveFutures, upstreamRun } from "../core/upstream.ts";
-import type { TaskRunner, TaskSubmission } from "./task-runner.ts";
+import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 
 export interface ConcurrentTaskRunnerOptions {
   /** Most task runs executing at once; default unbounded. */

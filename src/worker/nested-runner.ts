@@ -4,7 +4,7 @@
  * actually submits or asks for a client: most never do. One per task run, shut down when the run ends.
  */
 import type { TaskFuture } from "../core/future.ts";
-import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
+import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import type { SidecarMessage } from "../dask/protocol.ts";
 import { DaskTaskRunner } from "../dask/runner.ts";
 import { WorkerBridge } from "./worker-bridge.ts";

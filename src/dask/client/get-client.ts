@@ -8,7 +8,7 @@
  */
 import { type RunScope, currentScope, rootScope } from "../../core/context.ts";
 import { DaskflowError, InvalidOptionError } from "../../core/errors.ts";
-import type { TaskRunner } from "../../runners/task-runner.ts";
+import type { TaskRunner } from "../../core/task-runner.ts";
 import type { DaskSecurity, DaskTaskRunnerOptions } from "../options.ts";
 import { DaskTaskRunner } from "../runner.ts";
 import { RunFutures } from "../../core/run-futures.ts";

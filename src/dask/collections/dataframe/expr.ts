@@ -4,12 +4,9 @@
  * operand kinds are checked there against the frame's dtypes before anything runs.
  */
 import { InvalidOptionError } from "../../../core/errors.ts";
-import type { Dtype } from "./plan.ts";
+import type { Dtype, ExprNode, LiteralValue } from "./plan.ts";
 
-/** A literal as it travels: dates as epoch milliseconds, bigints as decimal strings. */
-export type LiteralValue = number | string | boolean | null | { date: number } | { bigint: string };
-
-export type ExprNode = { col: string } | { lit: LiteralValue } | { fn: string; args: unknown[] };
+export type { ExprNode, LiteralValue };
 
 /** What an operand may be: an expression, or a plain value taken as a literal. */
 export type Operand = Expr | number | string | boolean | Date | bigint | null;

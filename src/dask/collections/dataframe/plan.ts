@@ -2,7 +2,12 @@
  * A DataFrame plan: a tree of plain-data nodes, evaluated by dask.dataframe in the bridge
  * (python/daskflow_bridge/collections/dataframe_plan.py, which holds the fixed table of operations).
  */
-import type { ExprNode, LiteralValue } from "./expr.ts";
+
+/** A literal as it travels: dates as epoch milliseconds, bigints as decimal strings. */
+export type LiteralValue = number | string | boolean | null | { date: number } | { bigint: string };
+
+/** A column expression as it travels (expr.ts builds them). */
+export type ExprNode = { col: string } | { lit: LiteralValue } | { fn: string; args: unknown[] };
 
 /** Column types as fromRows() sends them (dataframe_plan.py `_from_rows`). */
 export type RowColumnType = "int" | "float" | "bigint" | "string" | "boolean" | "datetime" | "null";

@@ -3,9 +3,9 @@
  * needs: the task definition, call arguments with futures still inside (so a remote runner can turn them into
  * dependencies), `waitFor`, and the ambient annotations.
  */
-import type { FlowRunInfo, TaskRunInfo } from "../core/context.ts";
-import type { FutureOwner, TaskFuture } from "../core/future.ts";
-import type { TaskDefinition } from "../core/task-definition.ts";
+import type { FlowRunInfo, TaskRunInfo } from "./run-info.ts";
+import type { FutureOwner, TaskFuture } from "./future.ts";
+import type { TaskDefinition } from "./task-definition.ts";
 
 /** Dask annotations applied with `annotate(...)`; other runners ignore them. */
 export interface Annotations {
