@@ -13,12 +13,12 @@ import sys
 from typing import Any
 
 from . import client_ops, collections
-from . import protocol as P
+from .transfer import protocol as P
 from .cluster import BridgeConfigError, Connection, connect
 from .plugin import DaskflowWorkerPlugin
-from .sender_files import SENDER_FILES_ENV, SenderFiles
+from .transfer.sender_files import SENDER_FILES_ENV, SenderFiles
 from .shipping import DaskflowCodePlugin
-from .large_value import wrap
+from .transfer.large_value import wrap
 from .worker_task import run_task
 
 logger = logging.getLogger("daskflow_bridge")

@@ -16,7 +16,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from . import node as node_choice
 from . import shipping
-from .protocol import ChannelClosed, ProtocolError
+from .transfer.protocol import ChannelClosed, ProtocolError
 from .sidecar import Lifeline, Sidecar, SidecarError
 
 logger = logging.getLogger("daskflow_bridge.plugin")

@@ -16,7 +16,7 @@ import queue
 import threading
 from typing import Any, Callable
 
-from . import protocol as P
+from .transfer import protocol as P
 from .bridge import Bridge, _pop_run_topic
 from .cluster import Connection
 

@@ -6,10 +6,10 @@ import threading
 import time
 from typing import Any
 
-from .large_value import LargeValue, wrap
+from .transfer.large_value import LargeValue, wrap
 from .plugin import SidecarPool, get_pool
 from .sidecar import Sidecar, SidecarError
-from .protocol import (
+from .transfer.protocol import (
     OP_BRIDGE,
     OP_CRASH_ENVELOPE,
     OP_DONE,

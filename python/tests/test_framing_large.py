@@ -1,4 +1,4 @@
-"""Large frames on the Python side (daskflow_bridge/framing.py): a large frame in many small reads, many frames in
+"""Large frames on the Python side (daskflow_bridge/transfer/framing.py): a large frame in many small reads, many frames in
 one read, large values written by reference and through a side file, and nothing kept afterwards."""
 
 import os
@@ -6,7 +6,7 @@ import threading
 
 import msgpack
 
-from daskflow_bridge import framing as F
+from daskflow_bridge.transfer import framing as F
 
 
 def pattern(n: int, seed: int) -> bytes:

@@ -8,9 +8,9 @@ import pytest
 from dask.sizeof import sizeof
 from distributed.protocol import deserialize, serialize
 
-from daskflow_bridge import framing as F
-from daskflow_bridge.large_value import LARGE, LargeValue, wrap
-from daskflow_bridge.sender_files import PROBE, SenderFiles
+from daskflow_bridge.transfer import framing as F
+from daskflow_bridge.transfer.large_value import LARGE, LargeValue, wrap
+from daskflow_bridge.transfer.sender_files import PROBE, SenderFiles
 
 
 def test_large_results_are_wrapped_and_dask_keeps_the_received_frame():
@@ -67,7 +67,7 @@ def test_sender_files_put_values_in_memfds_a_reader_opens_by_proc_path_and_relea
 def test_sender_memory_refers_to_values_where_they_are_and_holds_them_until_released():
     import weakref
 
-    from daskflow_bridge.process_memory import MEMORY_EXT
+    from daskflow_bridge.transfer.process_memory import MEMORY_EXT
 
     files = SenderFiles()
     pid, address, token = files.token.value.split(":")

@@ -1,6 +1,6 @@
 /**
  * The framed MessagePack protocol between the flow process and the bridge, and between a Dask worker and its Node
- * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/protocol.py. Frames: 4-byte big-endian
+ * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/transfer/protocol.py. Frames: 4-byte big-endian
  * length, then one MessagePack map with an `op` (src/dask/framing.ts).
  */
 import type { SerializedError } from "../core/errors.ts";
