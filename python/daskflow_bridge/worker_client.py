@@ -2,8 +2,8 @@
 
 A daskflow task that submits tasks or uses ``getDaskClient()`` talks to its sidecar's worker instead of a bridge
 process of its own: the sidecar sends bridge requests over its channel, and this session answers them with the
-same code as the bridge (``Bridge`` ops: submit, gather, call, scatter, collections, ...) on an asynchronous Client
-the worker keeps for the run, on the worker's event loop. That works for every scheduler address (``inproc://``
+same code as the bridge process (Session's ops: submit, gather, call, scatter, collections, ...) on an asynchronous
+Client the worker keeps for the run, on the worker's event loop. That works for every scheduler address (``inproc://``
 of a threads-only cluster included: the client lives in the worker's process) and costs no process per task.
 As with Dask's ``worker_client()``, the task's thread leaves the worker's pool on the first request, so a one-thread
 cluster can run the work the task waits for.
@@ -16,9 +16,9 @@ import queue
 import threading
 from typing import Any, Callable
 
+from .session.connection import Connection
+from .session.session import Session, pop_run_topic
 from .transfer import protocol as P
-from .bridge import Bridge, _pop_run_topic
-from .cluster import Connection
 
 FINISH_TIMEOUT = 30.0  # seconds the end of a task waits for its session to let go of what it holds
 
@@ -91,11 +91,11 @@ class _Writer:
         self._thread.join(5)
 
 
-class WorkerSession(Bridge):
+class WorkerSession(Session):
     """The bridge's ops, for one task run, on the worker's loop and its run client."""
 
-    def __init__(self, worker, plugin_name: str, writer: _Writer):
-        super().__init__(rfd=-1, wfd=-1)
+    def __init__(self, worker, plugin_name: str, writer: _Writer, task_function: Callable[..., Any]):
+        super().__init__(task_function)
         self.worker = worker
         self.plugin_name = plugin_name
         self.writer = writer
@@ -173,16 +173,17 @@ class WorkerSession(Bridge):
             await self._step("cancel pending tasks", client.cancel(pending))
         if self.topic:
             getattr(client, "_event_handlers", {}).pop(self.topic, None)
-            await self._step("remove event topic", client.run_on_scheduler(_pop_run_topic, topic=self.topic))
+            await self._step("remove event topic", client.run_on_scheduler(pop_run_topic, topic=self.topic))
 
 
 class TaskSessions:
     """The sessions of one run_task call: at most one open at a time (a batch's items each may open one)."""
 
-    def __init__(self, worker, plugin_name: str, secede: Callable[[], None]):
+    def __init__(self, worker, plugin_name: str, secede: Callable[[], None], task_function: Callable[..., Any]):
         self.worker = worker
         self.plugin_name = plugin_name
         self.secede = secede
+        self.task_function = task_function  # run_task, handed in: the tasks a task submits run as it does
         self.session: WorkerSession | None = None
         self.writer: _Writer | None = None
 
@@ -198,7 +199,7 @@ class TaskSessions:
                 # A late one-way message (release, cancel) after the session closed: nothing left to act on.
                 if msg.get("id") is None:
                     return
-            self.session = WorkerSession(self.worker, self.plugin_name, self.writer)
+            self.session = WorkerSession(self.worker, self.plugin_name, self.writer, self.task_function)
             self.session.serve()
         self.session.deliver(msg)
 

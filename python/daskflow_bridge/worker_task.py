@@ -66,7 +66,7 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
 
     from .worker_client import TaskSessions
 
-    sessions = TaskSessions(worker, plugin_name, _secede_once)
+    sessions = TaskSessions(worker, plugin_name, _secede_once, run_task)
     sc = pool.borrow()
     try:
         attempt = 0

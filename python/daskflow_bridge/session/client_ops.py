@@ -10,7 +10,7 @@ import importlib
 import re
 from typing import Any
 
-from .transfer.framing import Opaque
+from ..transfer.framing import Opaque
 
 FUTURE_REF = "__daskflow_future__"  # {FUTURE_REF: key} in call arguments stands for a held future
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
