@@ -15,11 +15,11 @@ import sys
 from typing import Any
 
 from .cluster import BridgeConfigError, connect
-from .plugin import DaskflowWorkerPlugin
 from .session.session import Session, pop_run_topic
 from .transfer import protocol as P
 from .transfer.sender_files import SENDER_FILES_ENV, SenderFiles
-from .worker_task import run_task
+from .worker.plugin import DaskflowWorkerPlugin
+from .worker.task import run_task
 
 logger = logging.getLogger("daskflow_bridge")
 

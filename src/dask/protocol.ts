@@ -34,7 +34,7 @@ export interface SubmitTask {
 }
 
 export interface SidecarSpec {
-  /** The flow process's Node (`process.execPath`); a worker without that file uses another (node.py). */
+  /** The flow process's Node (`process.execPath`); a worker without that file uses another (python/daskflow_bridge/sidecar/node.py). */
   node: string;
   /** The flow process's Node version (`process.version`): a sidecar on another major is warned about. */
   node_version?: string;

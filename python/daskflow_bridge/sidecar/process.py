@@ -11,10 +11,9 @@ import threading
 import time
 from typing import Any
 
-from .transfer.mapped_replies import MappedReplies
-from .transfer.worker_memory import MEMORY_ENV, WorkerMemory
-
-from .transfer.protocol import OP_BAG, OP_READY, OP_RUN, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
+from ..transfer.mapped_replies import MappedReplies
+from ..transfer.protocol import OP_BAG, OP_READY, OP_RUN, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
+from ..transfer.worker_memory import MEMORY_ENV, WorkerMemory
 
 READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 

@@ -6,10 +6,10 @@ import threading
 import time
 from typing import Any
 
-from .transfer.large_value import LargeValue, wrap
+from ..sidecar.process import Sidecar, SidecarError
 from .plugin import SidecarPool, get_pool
-from .sidecar import Sidecar, SidecarError
-from .transfer.protocol import (
+from ..transfer.large_value import LargeValue, wrap
+from ..transfer.protocol import (
     OP_BRIDGE,
     OP_CRASH_ENVELOPE,
     OP_DONE,
@@ -64,7 +64,7 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
     def log_event(data: Any) -> None:
         batcher.add(data)
 
-    from .worker_client import TaskSessions
+    from .client_service import TaskSessions
 
     sessions = TaskSessions(worker, plugin_name, _secede_once, run_task)
     sc = pool.borrow()

@@ -14,10 +14,10 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from . import node as node_choice
-from . import shipping
-from .transfer.protocol import ChannelClosed, ProtocolError
-from .sidecar import Lifeline, Sidecar, SidecarError
+from .. import shipping
+from ..sidecar import node as node_choice
+from ..sidecar.process import Lifeline, Sidecar, SidecarError
+from ..transfer.protocol import ChannelClosed, ProtocolError
 
 logger = logging.getLogger("daskflow_bridge.plugin")
 
@@ -219,7 +219,7 @@ class DaskflowWorkerPlugin(WorkerPlugin):
     def setup(self, worker) -> None:
         try:
             spec = self._resolve(worker)
-            from .security import sidecar_env
+            from ..security import sidecar_env
 
             # A task's own clients (nested submits, getDaskClient) reach a TLS scheduler with this worker's credentials.
             spec["env"] = {**sidecar_env(getattr(worker, "security", None)), **spec["env"]}
@@ -253,8 +253,8 @@ class DaskflowWorkerPlugin(WorkerPlugin):
         view, self.view = self.view, None
         if view is not None:
             shipping.leave_view(view, self.name)
-        from .worker_client import forget_clients
-        from .worker_task import forget_worker
+        from .client_service import forget_clients
+        from .task import forget_worker
 
         forget_worker(worker)
         for closing in forget_clients(worker, self.name):  # the run client its tasks' sessions used

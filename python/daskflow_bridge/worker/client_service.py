@@ -16,9 +16,9 @@ import queue
 import threading
 from typing import Any, Callable
 
-from .session.connection import Connection
-from .session.session import Session, pop_run_topic
-from .transfer import protocol as P
+from ..session.connection import Connection
+from ..session.session import Session, pop_run_topic
+from ..transfer import protocol as P
 
 FINISH_TIMEOUT = 30.0  # seconds the end of a task waits for its session to let go of what it holds
 
