@@ -19,49 +19,9 @@ from typing import Any, Callable
 from ..session.connection import Connection
 from ..session.session import Session, pop_run_topic
 from ..transfer import protocol as P
+from .run_clients import client_for
 
 FINISH_TIMEOUT = 30.0  # seconds the end of a task waits for its session to let go of what it holds
-
-# One asynchronous Client per (worker, run plugin), made on the worker's loop when a task first needs it.
-_clients: dict[tuple[int, str], "asyncio.Future[Any]"] = {}
-
-
-async def _client_for(worker, plugin_name: str):
-    from distributed import Client
-
-    k = (id(worker), plugin_name)
-    made = _clients.get(k)
-    if made is not None and made.done() and (made.exception() is not None or made.result().status not in ("running", "connecting")):
-        made = None
-    if made is None:
-        made = _clients[k] = asyncio.ensure_future(Client(
-            worker.scheduler.address, asynchronous=True, security=_client_security(worker.security), set_as_default=False,
-            name=f"daskflow-{plugin_name}",
-        ))
-    return await made
-
-
-def _client_security(security):
-    """The worker's credentials as a client's: `dask worker --tls-cert/--tls-key` fills only the worker's role, and
-    a client on a TLS-only scheduler needs them in the client's."""
-    if security is None or getattr(security, "tls_client_cert", None) or not getattr(security, "tls_worker_cert", None):
-        return security
-    from distributed.security import Security
-
-    return Security(
-        tls_ca_file=security.tls_ca_file,
-        tls_client_cert=security.tls_worker_cert,
-        tls_client_key=security.tls_worker_key,
-        require_encryption=security.require_encryption,
-    )
-
-
-def forget_clients(worker, plugin_name: str) -> list:
-    """The closes of the clients a run's plugin left on ``worker`` (awaited by its teardown)."""
-    made = _clients.pop((id(worker), plugin_name), None)
-    if made is None or not made.done() or made.exception() is not None:
-        return []
-    return [made.result().close()]
 
 
 class _Writer:
@@ -141,7 +101,7 @@ class WorkerSession(Session):
         try:
             from distributed import as_completed
 
-            client = await _client_for(self.worker, self.plugin_name)
+            client = await client_for(self.worker, self.plugin_name)
             self.conn = Connection(client=client, created=False)
             self.topic = req.get("topic") or None
             if self.topic:
