@@ -63,7 +63,7 @@ export interface ShippedCode {
   packs: ShippedPack[];
 }
 
-/** TLS credentials for distributed.security.Security (python/daskflow_bridge/security.py). */
+/** TLS credentials for distributed.security.Security (python/daskflow_bridge/bridge/security.py). */
 export interface StartSecurity {
   ca_file: string;
   cert_file: string;

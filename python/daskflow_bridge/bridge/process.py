@@ -14,12 +14,13 @@ import signal
 import sys
 from typing import Any
 
-from .cluster import BridgeConfigError, connect
-from .session.session import Session, pop_run_topic
-from .transfer import protocol as P
-from .transfer.sender_files import SENDER_FILES_ENV, SenderFiles
-from .worker.plugin import DaskflowWorkerPlugin
-from .worker.task import run_task
+from ..session.session import Session, pop_run_topic
+from ..transfer import protocol as P
+from ..transfer.sender_files import SENDER_FILES_ENV, SenderFiles
+from ..worker.plugin import DaskflowWorkerPlugin
+from ..worker.task import run_task
+from .cluster import connect
+from .errors import BridgeConfigError
 
 logger = logging.getLogger("daskflow_bridge")
 

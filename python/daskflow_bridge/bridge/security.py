@@ -13,7 +13,7 @@ from typing import Any
 
 from distributed.security import Security
 
-from .cluster import BridgeConfigError
+from .errors import BridgeConfigError
 
 ROLES = ("client", "scheduler", "worker")
 FIELDS = ("ca_file", "cert_file", "key_file", "require_encryption")

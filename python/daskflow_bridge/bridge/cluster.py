@@ -10,16 +10,14 @@ from typing import Any, Callable
 
 from distributed import Client
 
+from ..session.connection import Connection
 from .cluster_signature import WORKERS, accepts
-from .session.connection import Connection
+from .errors import BridgeConfigError
+from .security import make_security, needs_credentials
 
 DEFAULT_CLUSTER_CLASS = "distributed.LocalCluster"
 
 Log = Callable[[str, str], None]
-
-
-class BridgeConfigError(ValueError):
-    """Invalid `start` options (the message says which and why)."""
 
 
 class ClusterClassImportError(ImportError):
@@ -103,8 +101,6 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
     adapt_kwargs = req.get("adapt_kwargs")
     adapt_kwargs = None if adapt_kwargs is None else _check_kwargs("adapt_kwargs", adapt_kwargs)
     client_kwargs = _check_kwargs("client_kwargs", req.get("client_kwargs"))
-    from .security import make_security, needs_credentials
-
     spec = req.get("security")
     if spec is not None and "security" in client_kwargs:
         raise BridgeConfigError("give TLS settings once: `security`, not also client_kwargs.security")
