@@ -10,6 +10,7 @@ from distributed.protocol import deserialize, serialize
 
 from daskflow_bridge.transfer import framing as F
 from daskflow_bridge.transfer.large_value import LARGE, LargeValue, wrap
+from daskflow_bridge.transfer.reading import FrameDecoder
 from daskflow_bridge.transfer.sender_files import PROBE, SenderFiles
 
 
@@ -31,7 +32,7 @@ def test_large_results_are_wrapped_and_dask_keeps_the_received_frame():
 def test_a_large_value_is_written_as_its_bytes_in_a_frame():
     data = os.urandom(LARGE * 2)
     frame = F.encode({"op": "done", "envelope": LargeValue(data)})
-    [msg] = F.FrameDecoder().feed(frame)
+    [msg] = FrameDecoder().feed(frame)
     assert bytes(msg["envelope"]) == data
 
 

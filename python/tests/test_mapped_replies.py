@@ -12,6 +12,7 @@ import pytest
 from daskflow_bridge.transfer import framing as F
 from daskflow_bridge.transfer.large_value import LargeValue
 from daskflow_bridge.transfer.mapped_replies import KEPT_EXT, MappedReplies
+from daskflow_bridge.transfer.reading import FrameReader
 
 pytestmark = pytest.mark.skipif(F.SideFile.create("probe") < 0, reason="memfd is Linux-only")
 ALIGN = 64 * 1024
@@ -36,7 +37,7 @@ def test_a_kept_value_is_the_files_pages_and_is_freed_when_dropped():
         F.write_all(w, [F.encode({k: v for k, v in frame.items()})])
         replies = MappedReplies(fd)
         replies.keeping = True  # as the sidecar's `ready` says
-        reader = F.FrameReader(r, replies)
+        reader = FrameReader(r, replies)
         msg = reader.read()
         assert isinstance(msg["envelope"], LargeValue) and msg["envelope"].view.readonly
         assert bytes(msg["envelope"]) == kept and msg["other"] == copied and isinstance(msg["other"], bytes)

@@ -56,23 +56,21 @@ STATUS_FINISHED = "finished"
 STATUS_ERROR = "error"
 STATUS_CANCELLED = "cancelled"
 
-# Framing (and its errors) lives in framing.py; these names are the protocol's public surface.
+# Framing (and its errors) lives in framing.py and reading.py; these names are the protocol's public surface.
 from .framing import (  # noqa: E402,F401
     HEADER,
     MAX_FRAME,
     ChannelClosed,
-    FrameDecoder,
-    FrameReader,
     ProtocolError,
     SIDE_FILES_ENV,
     SideFile,
-    decode_body,
     encode,
     encode_parts,
     widen_pipe,
     write_all,
     write_frame,
 )
+from .reading import FrameDecoder, FrameReader, decode_body  # noqa: E402,F401
 
 
 def read_frame(fd: int) -> dict[str, Any]:
