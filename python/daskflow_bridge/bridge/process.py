@@ -68,7 +68,7 @@ class Bridge(Session):
         if self.out is None or self.out_closed or self.out.is_closing():
             return
         # Gathered results by reference, not copied into the frame first; in files of their own when the flow
-        # process reads those (sender_files.py).
+        # process reads those (transfer/sender_files.py).
         for part in P.encode_parts(msg, self.files if self.files_on else None):
             self.out.write(part)
 

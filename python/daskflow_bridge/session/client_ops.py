@@ -47,7 +47,7 @@ def import_callable(path: str):
 def to_wire(value: Any) -> Any:
     """Plain data for MessagePack: numpy and pandas values become lists and dicts."""
     if value is None or isinstance(value, (bool, int, float, str, bytes, Opaque)):
-        return value  # Opaque: a large daskflow value (large_value.py), written as its bytes
+        return value  # Opaque: a large daskflow value (transfer/large_value.py), written as its bytes
     if isinstance(value, dict):
         return {str(k) if not isinstance(k, (int, str)) else k: to_wire(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

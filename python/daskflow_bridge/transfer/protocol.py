@@ -47,7 +47,7 @@ OP_TIMEOUT_ENVELOPE = "timeout-envelope"
 OP_CRASH_ENVELOPE = "crash-envelope"
 OP_SECEDE = "secede"  # sidecar -> worker: the task submits tasks of its own and will wait for them
 OP_BRIDGE = "bridge"  # both ways: a bridge request (sidecar -> worker) or message (worker -> sidecar) of the
-#                      task's client session, served by the worker (worker_client.py) instead of a bridge process
+#                      task's client session, served by the worker (worker/client_service.py) instead of a bridge process
 OP_BAG = "bag"  # worker -> sidecar: run one Bag partition program; answered by OP_BAG_DONE
 OP_BAG_DONE = "bag-done"
 # the sidecar also sends OP_EVENT and OP_DONE

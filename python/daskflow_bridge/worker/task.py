@@ -148,7 +148,7 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                 else:
                     deadline = None
         elif op == OP_BRIDGE:
-            # The task submits tasks or uses a client: its worker serves the session (worker_client.py).
+            # The task submits tasks or uses a client: its worker serves the session (client_service.py).
             sessions.deliver(sc, msg.get("message"))
         elif op == OP_SECEDE:
             _secede_once()
