@@ -19,7 +19,7 @@ from .credentials import sidecar_env
 from .events import forget_worker
 from .run_clients import forget_clients
 
-logger = logging.getLogger("daskflow_bridge.plugin")
+logger = logging.getLogger("daskflow_bridge.plugin")  # its name before worker/: logging configs may name it
 
 
 class DaskflowWorkerPlugin(WorkerPlugin):
