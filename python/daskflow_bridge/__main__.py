@@ -13,7 +13,7 @@ if _expected and _expected != __version__:
     )
     sys.exit(3)
 
-from .bridge import main  # noqa: E402
+from .bridge.process import main  # noqa: E402
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from daskflow_bridge.protocol import ChannelClosed, FrameReader, write_frame
+from daskflow_bridge.transfer.protocol import ChannelClosed, FrameReader, write_frame
 
 HERE = Path(__file__).resolve().parent
 PYTHON_DIR = HERE.parent

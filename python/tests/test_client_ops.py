@@ -4,7 +4,7 @@ gather, release, cancel, scheduler info; and that no Python expression is evalua
 import pytest
 
 from bridgepeer import BridgePeer, sidecar_spec
-from daskflow_bridge.client_ops import NotSendableError, import_callable, to_wire
+from daskflow_bridge.session.client_ops import NotSendableError, import_callable, to_wire
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from distributed import LocalCluster
 
 from bridgepeer import BridgePeer, sidecar_spec, task
-from daskflow_bridge.cluster_signature import EXPLICIT, WORKERS, accepts
+from daskflow_bridge.bridge.cluster_signature import EXPLICIT, WORKERS, accepts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))  # as the bridge sees it with PYTHONPATH (below)

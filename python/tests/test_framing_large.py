@@ -1,4 +1,4 @@
-"""Large frames on the Python side (daskflow_bridge/framing.py): a large frame in many small reads, many frames in
+"""Large frames on the Python side (daskflow_bridge/transfer/framing.py): a large frame in many small reads, many frames in
 one read, large values written by reference and through a side file, and nothing kept afterwards."""
 
 import os
@@ -6,7 +6,8 @@ import threading
 
 import msgpack
 
-from daskflow_bridge import framing as F
+from daskflow_bridge.transfer import framing as F
+from daskflow_bridge.transfer.reading import FrameDecoder, FrameReader
 
 
 def pattern(n: int, seed: int) -> bytes:
@@ -17,7 +18,7 @@ def test_large_frame_in_small_chunks_is_one_message_and_nothing_is_kept():
     envelope = pattern(24 << 20, 5)
     msg = {"op": "done", "envelope": envelope, "event": {"kind": "state", "n": [1, None, 2.5]}}
     frame = F.encode(msg)
-    dec = F.FrameDecoder()
+    dec = FrameDecoder()
     out = []
     for at in range(0, len(frame), 65536):
         got = dec.feed(frame[at:at + 65536])
@@ -31,9 +32,9 @@ def test_large_frame_in_small_chunks_is_one_message_and_nothing_is_kept():
 def test_many_frames_in_one_chunk_and_split_anywhere():
     msgs = [{"op": "event", "i": i, "data": pattern(70_000 + i, i) if i % 50 == 0 else f"small {i}"} for i in range(500)]
     stream = b"".join(F.encode(m) for m in msgs)
-    assert F.FrameDecoder().feed(stream) == msgs
+    assert FrameDecoder().feed(stream) == msgs
     for size in (1, 3, 4097):
-        dec = F.FrameDecoder()
+        dec = FrameDecoder()
         got = []
         for at in range(0, len(stream), size):
             got.extend(dec.feed(stream[at:at + size]))
@@ -57,7 +58,7 @@ def test_large_frame_over_a_pipe_read_straight_into_one_buffer():
     writer = threading.Thread(target=F.write_frame, args=(w, msg))
     writer.start()
     try:
-        reader = F.FrameReader(r)
+        reader = FrameReader(r)
         assert reader.read() == msg
         F.write_frame(w, {"op": "ready", "pid": 1})
         assert reader.read() == {"op": "ready", "pid": 1}
@@ -79,7 +80,7 @@ def test_side_file_carries_large_values_and_is_emptied_after_reading():
         msg = {"op": "run", "deps": [a, b], "args": pattern(1000, 9), "attempt": 0}
         F.write_frame(w, msg, F.SideFile(fd))
         assert os.fstat(fd).st_size == len(a) + len(b)
-        got = F.FrameReader(r, F.SideFile(fd)).read()
+        got = FrameReader(r, F.SideFile(fd)).read()
         assert got == msg
         assert os.fstat(fd).st_size == 0, "the reader frees the side file's memory"
     finally:

@@ -8,9 +8,10 @@ import pytest
 from dask.sizeof import sizeof
 from distributed.protocol import deserialize, serialize
 
-from daskflow_bridge import framing as F
-from daskflow_bridge.large_value import LARGE, LargeValue, wrap
-from daskflow_bridge.sender_files import PROBE, SenderFiles
+from daskflow_bridge.transfer import framing as F
+from daskflow_bridge.transfer.large_value import LARGE, LargeValue, wrap
+from daskflow_bridge.transfer.reading import FrameDecoder
+from daskflow_bridge.transfer.sender_files import PROBE, SenderFiles
 
 
 def test_large_results_are_wrapped_and_dask_keeps_the_received_frame():
@@ -31,7 +32,7 @@ def test_large_results_are_wrapped_and_dask_keeps_the_received_frame():
 def test_a_large_value_is_written_as_its_bytes_in_a_frame():
     data = os.urandom(LARGE * 2)
     frame = F.encode({"op": "done", "envelope": LargeValue(data)})
-    [msg] = F.FrameDecoder().feed(frame)
+    [msg] = FrameDecoder().feed(frame)
     assert bytes(msg["envelope"]) == data
 
 
@@ -67,7 +68,7 @@ def test_sender_files_put_values_in_memfds_a_reader_opens_by_proc_path_and_relea
 def test_sender_memory_refers_to_values_where_they_are_and_holds_them_until_released():
     import weakref
 
-    from daskflow_bridge.process_memory import MEMORY_EXT
+    from daskflow_bridge.transfer.process_memory import MEMORY_EXT
 
     files = SenderFiles()
     pid, address, token = files.token.value.split(":")

@@ -1,4 +1,4 @@
-"""Results kept in place (daskflow_bridge/mapped_replies.py): a kept value is the side file's own pages, mapped
+"""Results kept in place (daskflow_bridge/transfer/mapped_replies.py): a kept value is the side file's own pages, mapped
 (no copy); a value not to keep is copied out; the ranges of values gone are offered to the sidecar to write into,
 within a budget and for a while, and then freed."""
 
@@ -9,9 +9,10 @@ import struct
 import msgpack
 import pytest
 
-from daskflow_bridge import framing as F
-from daskflow_bridge.large_value import LargeValue
-from daskflow_bridge.mapped_replies import KEPT_EXT, MappedReplies
+from daskflow_bridge.transfer import framing as F
+from daskflow_bridge.transfer.large_value import LargeValue
+from daskflow_bridge.transfer.mapped_replies import KEPT_EXT, MappedReplies
+from daskflow_bridge.transfer.reading import FrameReader
 
 pytestmark = pytest.mark.skipif(F.SideFile.create("probe") < 0, reason="memfd is Linux-only")
 ALIGN = 64 * 1024
@@ -36,7 +37,7 @@ def test_a_kept_value_is_the_files_pages_and_is_freed_when_dropped():
         F.write_all(w, [F.encode({k: v for k, v in frame.items()})])
         replies = MappedReplies(fd)
         replies.keeping = True  # as the sidecar's `ready` says
-        reader = F.FrameReader(r, replies)
+        reader = FrameReader(r, replies)
         msg = reader.read()
         assert isinstance(msg["envelope"], LargeValue) and msg["envelope"].view.readonly
         assert bytes(msg["envelope"]) == kept and msg["other"] == copied and isinstance(msg["other"], bytes)
@@ -86,7 +87,7 @@ def test_until_the_sidecar_says_it_keeps_values_are_copied_and_the_file_emptied(
 
 
 def test_freed_ranges_are_reused_within_a_budget_and_a_time_then_freed(monkeypatch):
-    import daskflow_bridge.mapped_replies as M
+    import daskflow_bridge.transfer.mapped_replies as M
 
     fd = F.SideFile.create("daskflow-test-replies")
     try:

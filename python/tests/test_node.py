@@ -1,4 +1,4 @@
-"""Which Node runs the sidecars (daskflow_bridge/node.py): the flow's when the file exists, else the wheel's, else PATH."""
+"""Which Node runs the sidecars (daskflow_bridge/sidecar/node.py): the flow's when the file exists, else the wheel's, else PATH."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from daskflow_bridge import node
+from daskflow_bridge.sidecar import node
 
 
 def test_the_flows_node_is_used_when_it_exists_on_the_worker():

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from daskflow_bridge import protocol as P
+from daskflow_bridge.transfer import protocol as P
 
 
 def test_encode_decode_round_trip_in_odd_chunks():

@@ -3,8 +3,9 @@
 import pytest
 from distributed.security import Security
 
-from daskflow_bridge.cluster import BridgeConfigError
-from daskflow_bridge.security import make_security, needs_credentials, sidecar_env
+from daskflow_bridge.bridge.errors import BridgeConfigError
+from daskflow_bridge.bridge.security import make_security, needs_credentials
+from daskflow_bridge.worker.credentials import sidecar_env
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Shipped code on a worker host (daskflow_bridge/shipping.py): packs unpacked once per host into a folder named by
+"""Shipped code on a worker host (daskflow_bridge/shipping/): packs unpacked once per host into a folder named by
 their hash, even by workers racing each other; a run's packs laid into one folder of hard links; bad packs refused."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
  * into the frame), and a frame's body is copied once out of the chunks it arrives in.
  *
  * Between a Dask worker and its sidecar (Linux), values of 1 MiB or more skip the pipe: they go through a side file
- * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/framing.py), and the frame holds a
+ * each way (a memfd the worker opens, fds 5 and 6; python/daskflow_bridge/transfer/framing.py), and the frame holds a
  * reference (MessagePack ext: offset and length as big-endian u64). A pipe moves 100 MiB in ~100 turns between the
  * two processes, each a wait to be scheduled; the side file in one write and one read. Requests start at offset 0
  * and the reader empties the file after each frame (one request with side data is in flight at a time); replies in
@@ -46,7 +46,7 @@ export class SideFile {
   /** Bytes written and read through this file so far (src/worker/release-memory.ts). */
   moved = 0;
 
-  /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/mapped_replies.py), so values are never
+  /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/transfer/mapped_replies.py), so values are never
    * written over: each goes after the last, at a KEEP_ALIGN boundary, and the reader frees each range itself. */
   constructor(
     readonly fd: number,
@@ -70,7 +70,7 @@ export class SideFile {
   }
 
   /** Freed ranges (`[offset, length]`) the worker offers for the current request's values (keep mode): pages
-   * written before, so writing them costs no page faults (python/daskflow_bridge/mapped_replies.py). */
+   * written before, so writing them costs no page faults (python/daskflow_bridge/transfer/mapped_replies.py). */
   offer(ranges: [number, number][] | undefined): void {
     this.#reuse = this.keep && Array.isArray(ranges) ? ranges.filter(([o, n]) => Number.isSafeInteger(o) && Number.isSafeInteger(n) && o % KEEP_ALIGN === 0) : [];
   }

@@ -6,7 +6,7 @@
  * The holder first puts a token at a known address (`<pid>:<address>:<token hex>`); this process may read the
  * holder's memory if it reads the token back (ptrace rules: same user; under Yama `ptrace_scope` 1 only a parent its
  * child's; 2 or more, never). A value is MessagePack ext type MEMORY_EXT (framing.ts): a handle (u32; 0 when there is
- * nothing to hand back), its address and its length (u64), big-endian (python/daskflow_bridge/process_memory.py).
+ * nothing to hand back), its address and its length (u64), big-endian (python/daskflow_bridge/transfer/process_memory.py).
  */
 import { closeSync, openSync } from "node:fs";
 import { readInto, readValue } from "./framing.ts";

@@ -1,6 +1,6 @@
 /**
  * The framed MessagePack protocol between the flow process and the bridge, and between a Dask worker and its Node
- * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/protocol.py. Frames: 4-byte big-endian
+ * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/transfer/protocol.py. Frames: 4-byte big-endian
  * length, then one MessagePack map with an `op` (src/dask/framing.ts).
  */
 import type { SerializedError } from "../core/errors.ts";
@@ -34,7 +34,7 @@ export interface SubmitTask {
 }
 
 export interface SidecarSpec {
-  /** The flow process's Node (`process.execPath`); a worker without that file uses another (node.py). */
+  /** The flow process's Node (`process.execPath`); a worker without that file uses another (python/daskflow_bridge/sidecar/node.py). */
   node: string;
   /** The flow process's Node version (`process.version`): a sidecar on another major is warned about. */
   node_version?: string;
@@ -63,7 +63,7 @@ export interface ShippedCode {
   packs: ShippedPack[];
 }
 
-/** TLS credentials for distributed.security.Security (python/daskflow_bridge/security.py). */
+/** TLS credentials for distributed.security.Security (python/daskflow_bridge/bridge/security.py). */
 export interface StartSecurity {
   ca_file: string;
   cert_file: string;

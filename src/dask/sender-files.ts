@@ -1,5 +1,5 @@
 /**
- * The flow process's end of the bridge's value files (python/daskflow_bridge/sender_files.py): a gathered value of
+ * The flow process's end of the bridge's value files (python/daskflow_bridge/transfer/sender_files.py): a gathered value of
  * 1 MiB or more arrives as a reference to a memfd of the bridge's, read here in one go from
  * `/proc/<bridge pid>/fd/<n>` instead of ~1,600 socket reads after a copy into asyncio's write buffer. The fds read
  * are handed back (`release-files`) so the bridge closes them. The bridge uses files only after this process read

@@ -8,10 +8,10 @@ import { openProcessMemory } from "../dask/process-memory.ts";
 import { ScratchMemory } from "../dask/scratch-memory.ts";
 import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
 
-/** Set by the worker (python/daskflow_bridge/sidecar.py) when it opened the side files. */
+/** Set by the worker (python/daskflow_bridge/sidecar/process.py) when it opened the side files. */
 const side = SideFile.fromEnv(process.env.DASKFLOW_SIDE_FILES);
 /** Large inputs of a task read in place from the worker's memory, when this process may (process-memory.ts;
- * python/daskflow_bridge/worker_memory.py says when the worker does this). */
+ * python/daskflow_bridge/transfer/worker_memory.py says when the worker does this). */
 const scratch = new ScratchMemory();
 const workerMemory = side ? openProcessMemory(process.env.DASKFLOW_WORKER_MEMORY, "The worker's memory", undefined, scratch) : undefined;
 /** Told to the worker in `ready`: whether it may refer to values in its memory. */

@@ -1,6 +1,6 @@
 /**
  * The Node sidecar a Dask worker keeps warm (one per thread slot): it imports user modules, runs task engines and
- * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/plugin.py).
+ * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/worker/plugin.py).
  */
 import { markWorkerProcess } from "../core/flow.ts";
 import { releaseAfterTask } from "./release-memory.ts";

@@ -1,6 +1,6 @@
 /**
  * The bridge of a task's nested runner inside a sidecar: bridge requests go over the sidecar's channel to its own
- * worker, which serves them (python/daskflow_bridge/worker_client.py) on a client it keeps for the run. No bridge
+ * worker, which serves them (python/daskflow_bridge/worker/client_service.py) on a client it keeps for the run. No bridge
  * process per task, and it reaches every scheduler the worker reaches (inproc:// of threads-only clusters too).
  */
 import type { BridgeHandlers } from "../dask/bridge.ts";

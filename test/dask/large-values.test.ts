@@ -54,7 +54,7 @@ test("a large Buffer stays a Buffer, and the small values next to it keep their 
   assert.deepEqual({ ...value, buffer: undefined }, { before: [1, "two", null], buffer: undefined, after: { ok: true } });
 });
 
-/** The bridge's memfds of values not yet read by the flow process (python/daskflow_bridge/sender_files.py). */
+/** The bridge's memfds of values not yet read by the flow process (python/daskflow_bridge/transfer/sender_files.py). */
 function bridgeValueFiles(pid: number): string[] {
   return readdirSync(`/proc/${pid}/fd`)
     .map((fd) => {

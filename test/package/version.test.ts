@@ -24,7 +24,7 @@ test("python/ builds the wheel daskflow-bridge at the npm package's version, wit
     });
     assert.deepEqual(readdirSync(join(dir, "out")), [`daskflow_bridge-${packageVersion}-py3-none-any.whl`]);
     const names = execFileSync(join(VENV_BIN, "python"), ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", join(dir, "out", `daskflow_bridge-${packageVersion}-py3-none-any.whl`)], { encoding: "utf8" }).split("\n");
-    for (const file of ["daskflow_bridge/__main__.py", "daskflow_bridge/bridge.py", "daskflow_bridge/collections/__init__.py"]) assert.ok(names.includes(file), `${file} in the wheel`);
+    for (const file of ["daskflow_bridge/__main__.py", "daskflow_bridge/bridge/process.py", "daskflow_bridge/collections/__init__.py"]) assert.ok(names.includes(file), `${file} in the wheel`);
     assert.ok(!names.some((name) => name.startsWith("tests/")), "python/tests is not shipped");
     const metadata = execFileSync(join(VENV_BIN, "python"), ["-c", "import importlib.metadata as m; print(m.version('daskflow-bridge'))"], { encoding: "utf8" }).trim();
     assert.equal(metadata, packageVersion, "the repo's .venv has the bridge at the same version (scripts/setup-python.sh)");

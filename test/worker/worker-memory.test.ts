@@ -1,5 +1,5 @@
 /**
- * A worker hands its sidecar large task inputs in place (python/daskflow_bridge/worker_memory.py): a real Python
+ * A worker hands its sidecar large task inputs in place (python/daskflow_bridge/transfer/worker_memory.py): a real Python
  * process encodes a frame whose values are references into its own memory, and this process, like a sidecar,
  * decodes it by reading that memory. What it reads must be the very bytes, and a token that does not match must
  * leave the channel to its side file.
@@ -23,9 +23,9 @@ const linux = process.platform === "linux";
 // Prints the memory env line, the sha256 of each value, then one frame in hex; holds the values until stdin closes.
 const WORKER = `
 import hashlib, os, sys
-from daskflow_bridge.framing import SideFile, encode_parts
-from daskflow_bridge.large_value import LargeValue
-from daskflow_bridge.worker_memory import WorkerMemory
+from daskflow_bridge.transfer.framing import SideFile, encode_parts
+from daskflow_bridge.transfer.large_value import LargeValue
+from daskflow_bridge.transfer.worker_memory import WorkerMemory
 side = SideFile(SideFile.create("test-requests"))
 memory = WorkerMemory(side)
 a = os.urandom(3 << 20)
@@ -68,9 +68,9 @@ test("values referred to in the worker's memory are read unchanged, and a wrong 
 // refers to both; holds them until stdin closes.
 const HOLDER = `
 import sys
-from daskflow_bridge.framing import SideFile, encode_parts
-from daskflow_bridge.large_value import LargeValue
-from daskflow_bridge.worker_memory import WorkerMemory
+from daskflow_bridge.transfer.framing import SideFile, encode_parts
+from daskflow_bridge.transfer.large_value import LargeValue
+from daskflow_bridge.transfer.worker_memory import WorkerMemory
 values = [LargeValue(bytearray(bytes.fromhex(sys.stdin.readline()))) for _ in range(2)]
 memory = WorkerMemory(SideFile(SideFile.create("test-requests")))
 memory.begin()

@@ -2,6 +2,10 @@
 
 One module per kind (``bag``, ``dataframe``), each with ``build(plan, ctx)``; nothing is evaluated from text: a plan
 names operations from a fixed table.
+
+The builders run where a session runs (session/): in the bridge process, or in a Dask worker serving a task's own
+client. The Bag's partition tasks (``bag.run_partition``, pickled by reference) run on the workers, in a sidecar of
+the run's pool (sidecar/pool.py).
 """
 
 from __future__ import annotations

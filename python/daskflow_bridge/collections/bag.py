@@ -31,9 +31,9 @@ class BagPlanError(ValueError):
 def run_partition(plugin_name: str, program: dict, *inputs: Any) -> Any:
     """One Bag task on a worker: the program runs in a Node sidecar of the run; returns its bytes (or, for a
     shuffle split, a list of bytes)."""
-    from ..large_value import wrap
-    from ..plugin import get_pool
-    from ..protocol import OP_BAG, OP_BAG_DONE, ChannelClosed, ProtocolError
+    from ..transfer.large_value import wrap
+    from ..sidecar.pool import get_pool
+    from ..transfer.protocol import OP_BAG, OP_BAG_DONE, ChannelClosed, ProtocolError
 
     pool = get_pool(plugin_name)
     sc = pool.borrow()

@@ -1,7 +1,7 @@
 /**
  * A pack: the files of one shipment, content-addressed. The body is MessagePack `{format, files: [[path, mode,
  * bytes]], links: [[path, target]]}` with entries sorted by path (the same files give the same bytes), deflated; its
- * hash names the folder each host unpacks it into once (python/daskflow_bridge/shipping.py).
+ * hash names the folder each host unpacks it into once (python/daskflow_bridge/shipping/packs.py).
  */
 import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";

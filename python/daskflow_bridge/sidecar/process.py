@@ -11,10 +11,9 @@ import threading
 import time
 from typing import Any
 
-from .mapped_replies import MappedReplies
-from .worker_memory import MEMORY_ENV, WorkerMemory
-
-from .protocol import OP_BAG, OP_READY, OP_RUN, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
+from ..transfer.mapped_replies import MappedReplies
+from ..transfer.protocol import OP_BAG, OP_READY, OP_RUN, SIDE_FILES_ENV, FrameReader, ProtocolError, SideFile, widen_pipe, write_frame
+from ..transfer.worker_memory import MEMORY_ENV, WorkerMemory
 
 READY_TIMEOUT = 60.0  # seconds a new sidecar may take to say `ready`
 
@@ -49,12 +48,12 @@ class Sidecar:
             (os.POSIX_SPAWN_DUP2, req_r, 3),
             (os.POSIX_SPAWN_DUP2, rep_w, 4),
         ]
-        # Side files for values of 1 MiB or more (framing.py): fd 5 for requests, fd 6 for replies.
+        # Side files for values of 1 MiB or more (transfer/framing.py): fd 5 for requests, fd 6 for replies.
         side_fds = [SideFile.create("daskflow-requests"), SideFile.create("daskflow-replies")]
         if min(side_fds) >= 0:
             side_fds = [_high_fd(fd) for fd in side_fds]
             actions += [(os.POSIX_SPAWN_DUP2, side_fds[0], 5), (os.POSIX_SPAWN_DUP2, side_fds[1], 6)]
-            # results stay in the reply file (mapped_replies.py)
+            # results stay in the reply file (transfer/mapped_replies.py)
             env[SIDE_FILES_ENV] = "5,6,keep" if MappedReplies.available() else "5,6"
             memory = WorkerMemory(SideFile(side_fds[0]))
             env[MEMORY_ENV] = memory.env_value
@@ -82,7 +81,7 @@ class Sidecar:
         self.wfd = req_w
         self.side_fds = side_fds
         self.request_side = memory.fallback if memory is not None else None
-        self.memory = memory  # used once the sidecar's `ready` says it can read this process (worker_memory.py)
+        self.memory = memory  # used once the sidecar's `ready` says it can read this process (transfer/worker_memory.py)
         self.reads_memory = False
         self.replies = MappedReplies(side_fds[1]) if side_fds else None
         self.reader = FrameReader(rep_r, self.replies)
@@ -107,10 +106,10 @@ class Sidecar:
         self.ready = True
 
     def send(self, msg: dict[str, Any]) -> None:
-        # Only requests whose inputs the worker holds until the answer may refer to its memory (worker_memory.py).
+        # Only requests whose inputs the worker holds until the answer may refer to its memory (transfer/worker_memory.py).
         answered = msg.get("op") in (OP_RUN, OP_BAG)
         reuse = self.replies.hand_out() if answered and self.replies is not None else []
-        if reuse:  # freed reply ranges to write into (mapped_replies.py); most requests have none
+        if reuse:  # freed reply ranges to write into (transfer/mapped_replies.py); most requests have none
             msg = {**msg, "reuse": reuse}
         write_frame(self.wfd, msg, self.memory if answered and self.reads_memory else self.request_side)
 

@@ -6,10 +6,10 @@ import threading
 import time
 from typing import Any
 
-from .large_value import LargeValue, wrap
-from .plugin import SidecarPool, get_pool
-from .sidecar import Sidecar, SidecarError
-from .protocol import (
+from ..sidecar.pool import SidecarPool, get_pool
+from ..sidecar.process import Sidecar, SidecarError
+from ..transfer.large_value import LargeValue, wrap
+from ..transfer.protocol import (
     OP_BRIDGE,
     OP_CRASH_ENVELOPE,
     OP_DONE,
@@ -20,6 +20,8 @@ from .protocol import (
     ChannelClosed,
     ProtocolError,
 )
+from .client_service import TaskSessions
+from .events import batcher
 
 _this_task = threading.local()  # per task thread: whether the running task has seceded (at most once)
 HARD_TIMEOUT_GRACE = 2.0  # seconds on top of meta.timeout_seconds before the sidecar is killed
@@ -58,15 +60,13 @@ def run_task(spec: bytes, args: bytes, meta: dict, topic: str, plugin_name: str,
     timeout = meta.get("timeout_seconds")
     retries = int(meta.get("retries") or 0)
 
-    batcher = _batcher(worker, topic)
+    events = batcher(worker, topic)
     _this_task.seceded = False
 
     def log_event(data: Any) -> None:
-        batcher.add(data)
+        events.add(data)
 
-    from .worker_client import TaskSessions
-
-    sessions = TaskSessions(worker, plugin_name, _secede_once)
+    sessions = TaskSessions(worker, plugin_name, _secede_once, run_task)
     sc = pool.borrow()
     try:
         attempt = 0
@@ -103,88 +103,6 @@ def _secede_once() -> None:
 
         secede()
         _this_task.seceded = True
-
-
-EVENT_BATCH_INTERVAL = 0.02  # seconds; a worker sends at most one log_event per interval (per topic)
-BATCH_KIND = "batch"  # {kind: "batch", events: [...]} on the topic; the bridge unpacks it into single events
-
-_batchers: dict[tuple[int, str], "_EventBatcher"] = {}
-_batchers_lock = threading.Lock()
-
-
-class _EventBatcher:
-    """Coalesces a worker's events for one topic: at most one scheduler message per interval instead of one per
-    event (a per-task RUNNING event otherwise doubles the scheduler's message load for trivial tasks). An event
-    after a quiet interval goes at once; events that follow within the interval wait for its end, together.
-
-    Worker.log_event is thread-aware (from a task thread it does ``loop.add_callback(batched_send, ...)``);
-    we only ever call it from the worker's event loop, in ``_flush``.
-    """
-
-    def __init__(self, worker, topic: str):
-        self.worker = worker
-        self.topic = topic
-        self.lock = threading.Lock()
-        self.items: list[Any] = []
-        self.scheduled = False
-        self.last_flush = 0.0  # time.monotonic() of the last message sent
-
-    def add(self, data: Any) -> None:
-        with self.lock:
-            self.items.append(data)
-            if self.scheduled:
-                return
-            self.scheduled = True
-            delay = self.last_flush + EVENT_BATCH_INTERVAL - time.monotonic()
-        try:
-            self.worker.loop.add_callback(self._arm, delay)
-        except Exception:  # worker loop closed: drop the events rather than fail the task
-            with self.lock:
-                self.scheduled = False
-                self.items.clear()
-
-    def _arm(self, delay: float) -> None:
-        if delay <= 0:
-            self._flush()
-        else:
-            import asyncio
-
-            asyncio.get_running_loop().call_later(delay, self._flush)
-
-    def _flush(self) -> None:
-        with self.lock:
-            items, self.items = self.items, []
-            self.scheduled = False
-            self.last_flush = time.monotonic()
-        if not items:
-            return
-        try:
-            if len(items) == 1:
-                self.worker.log_event(self.topic, items[0])
-            else:
-                self.worker.log_event(self.topic, {"kind": BATCH_KIND, "events": items})
-        except Exception:
-            pass
-
-
-def _batcher(worker, topic: str) -> _EventBatcher:
-    k = (id(worker), topic)
-    b = _batchers.get(k)
-    if b is None or b.worker is not worker:
-        with _batchers_lock:
-            b = _batchers.get(k)
-            if b is None or b.worker is not worker:
-                b = _batchers[k] = _EventBatcher(worker, topic)
-    return b
-
-
-def forget_worker(worker) -> None:
-    """Drop the event batchers of ``worker`` (plugin teardown), flushing what they still hold."""
-    with _batchers_lock:
-        mine = [k for k, b in _batchers.items() if b.worker is worker]
-        batchers = [_batchers.pop(k) for k in mine]
-    for b in batchers:
-        b._flush()
 
 
 def _current_key() -> Any:
@@ -230,7 +148,7 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                 else:
                     deadline = None
         elif op == OP_BRIDGE:
-            # The task submits tasks or uses a client: its worker serves the session (worker_client.py).
+            # The task submits tasks or uses a client: its worker serves the session (client_service.py).
             sessions.deliver(sc, msg.get("message"))
         elif op == OP_SECEDE:
             _secede_once()

@@ -2,7 +2,7 @@
 plain ``bytes``: Dask's own deserializer for ``bytes`` joins the received frame into a new ``bytes`` object (a
 100 MiB copy on every worker and client that receives it); a ``LargeValue`` keeps the received frame as it is.
 
-Results of at least ``LARGE`` bytes are wrapped (worker_task.py, collections/bag.py); every daskflow channel writes
+Results of at least ``LARGE`` bytes are wrapped (worker/task.py, collections/bag.py); every daskflow channel writes
 one as its bytes (framing.py). Dask measures it by its size, so memory limits and spilling see the real figure.
 """
 

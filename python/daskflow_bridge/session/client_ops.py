@@ -10,7 +10,7 @@ import importlib
 import re
 from typing import Any
 
-from .framing import Opaque
+from ..transfer.framing import Opaque
 
 FUTURE_REF = "__daskflow_future__"  # {FUTURE_REF: key} in call arguments stands for a held future
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
@@ -47,7 +47,7 @@ def import_callable(path: str):
 def to_wire(value: Any) -> Any:
     """Plain data for MessagePack: numpy and pandas values become lists and dicts."""
     if value is None or isinstance(value, (bool, int, float, str, bytes, Opaque)):
-        return value  # Opaque: a large daskflow value (large_value.py), written as its bytes
+        return value  # Opaque: a large daskflow value (transfer/large_value.py), written as its bytes
     if isinstance(value, dict):
         return {str(k) if not isinstance(k, (int, str)) else k: to_wire(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -48,7 +48,7 @@ OP_TIMEOUT_ENVELOPE = "timeout-envelope"
 OP_CRASH_ENVELOPE = "crash-envelope"
 OP_SECEDE = "secede"  # sidecar -> worker: the task submits tasks of its own and will wait for them
 OP_BRIDGE = "bridge"  # both ways: a bridge request (sidecar -> worker) or message (worker -> sidecar) of the
-#                      task's client session, served by the worker (worker_client.py) instead of a bridge process
+#                      task's client session, served by the worker (worker/client_service.py) instead of a bridge process
 OP_BAG = "bag"  # worker -> sidecar: run one Bag partition program; answered by OP_BAG_DONE
 OP_BAG_DONE = "bag-done"
 # the sidecar also sends OP_EVENT and OP_DONE
@@ -57,23 +57,21 @@ STATUS_FINISHED = "finished"
 STATUS_ERROR = "error"
 STATUS_CANCELLED = "cancelled"
 
-# Framing (and its errors) lives in framing.py; these names are the protocol's public surface.
+# Framing (and its errors) lives in framing.py and reading.py; these names are the protocol's public surface.
 from .framing import (  # noqa: E402,F401
     HEADER,
     MAX_FRAME,
     ChannelClosed,
-    FrameDecoder,
-    FrameReader,
     ProtocolError,
     SIDE_FILES_ENV,
     SideFile,
-    decode_body,
     encode,
     encode_parts,
     widen_pipe,
     write_all,
     write_frame,
 )
+from .reading import FrameDecoder, FrameReader, decode_body  # noqa: E402,F401
 
 
 def read_frame(fd: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 One certificate and key serve every role the bridge plays (the client, and for a temporary cluster also its
 scheduler and workers). Sidecars of a TLS worker reach the scheduler with that worker's own credentials, handed
-to them as Dask configuration in their environment (:func:`sidecar_env`), so a task that submits tasks (a nested
+to them as Dask configuration in their environment (worker/credentials.py), so a task that submits tasks (a nested
 runner, ``getDaskClient()`` in a task) connects as its worker does, on whatever host it runs.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from distributed.security import Security
 
-from .cluster import BridgeConfigError
+from .errors import BridgeConfigError
 
 ROLES = ("client", "scheduler", "worker")
 FIELDS = ("ca_file", "cert_file", "key_file", "require_encryption")
@@ -64,25 +64,3 @@ def needs_credentials(address: str, security: Security | None) -> bool:
         return False
     sec = security if security is not None else Security()
     return not (sec.tls_ca_file and sec.tls_client_cert)
-
-
-def sidecar_env(security: Security | None) -> dict[str, str]:
-    """Dask configuration (``DASK_DISTRIBUTED__COMM__...``) giving a sidecar's own clients a worker's credentials.
-
-    The client role's cert/key when the worker has them (a worker of a cluster the bridge created), else the
-    worker's own (a ``dask worker --tls-cert ...``). Values are paths on the worker's host, or PEM text for
-    in-memory credentials (``Security.temporary()``), which Dask accepts in the same place.
-    """
-    if security is None or not (security.tls_ca_file and (security.tls_client_cert or security.tls_worker_cert)):
-        return {}
-    cert, key = security.tls_client_cert, security.tls_client_key
-    if not cert:
-        cert, key = security.tls_worker_cert, security.tls_worker_key
-    env = {
-        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": security.tls_ca_file,
-        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": cert,
-        "DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": str(bool(security.require_encryption)),
-    }
-    if key:
-        env["DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY"] = key
-    return env

@@ -6,56 +6,22 @@ import asyncio
 import importlib
 import inspect
 import sys
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from distributed import Client
 
+from ..session.connection import Connection
 from .cluster_signature import WORKERS, accepts
+from .errors import BridgeConfigError
+from .security import make_security, needs_credentials
 
 DEFAULT_CLUSTER_CLASS = "distributed.LocalCluster"
 
 Log = Callable[[str, str], None]
 
 
-class BridgeConfigError(ValueError):
-    """Invalid `start` options (the message says which and why)."""
-
-
 class ClusterClassImportError(ImportError):
     """The cluster class path could not be imported."""
-
-
-@dataclass
-class Connection:
-    client: Client
-    cluster: Any = None
-    created: bool = False
-    plugin_preinstalled: bool = False
-    # A cluster class without `asynchronous` runs in Dask's synchronous mode (its own event loop thread): it is
-    # built, adapted and closed from a worker thread, never on the bridge's loop.
-    synchronous: bool = False
-    # Results are fetched from the workers directly when they are this host's own (a LocalCluster the bridge made):
-    # one transfer instead of two through the scheduler. None: as the Client decides (`direct_to_workers`), since
-    # a remote cluster's workers may not be reachable from here.
-    gather_direct: bool | None = None
-    closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
-
-    async def close(self) -> None:
-        try:
-            if self.client is not None:
-                await self.client.close()
-        finally:
-            if self.created and self.cluster is not None:
-                await self.close_cluster()
-
-    async def close_cluster(self) -> None:
-        if self.synchronous:
-            await asyncio.to_thread(self.cluster.close)
-            return
-        res = self.cluster.close()
-        if inspect.isawaitable(res):
-            await res
 
 
 def _check_kwargs(name: str, kwargs: Any) -> dict[str, Any]:
@@ -135,8 +101,6 @@ async def connect(req: dict[str, Any], log: Log, worker_plugin: Any = None) -> C
     adapt_kwargs = req.get("adapt_kwargs")
     adapt_kwargs = None if adapt_kwargs is None else _check_kwargs("adapt_kwargs", adapt_kwargs)
     client_kwargs = _check_kwargs("client_kwargs", req.get("client_kwargs"))
-    from .security import make_security, needs_credentials
-
     spec = req.get("security")
     if spec is not None and "security" in client_kwargs:
         raise BridgeConfigError("give TLS settings once: `security`, not also client_kwargs.security")

@@ -2,8 +2,8 @@
 
 A daskflow task that submits tasks or uses ``getDaskClient()`` talks to its sidecar's worker instead of a bridge
 process of its own: the sidecar sends bridge requests over its channel, and this session answers them with the
-same code as the bridge (``Bridge`` ops: submit, gather, call, scatter, collections, ...) on an asynchronous Client
-the worker keeps for the run, on the worker's event loop. That works for every scheduler address (``inproc://``
+same code as the bridge process (Session's ops: submit, gather, call, scatter, collections, ...) on an asynchronous
+Client the worker keeps for the run, on the worker's event loop. That works for every scheduler address (``inproc://``
 of a threads-only cluster included: the client lives in the worker's process) and costs no process per task.
 As with Dask's ``worker_client()``, the task's thread leaves the worker's pool on the first request, so a one-thread
 cluster can run the work the task waits for.
@@ -16,52 +16,12 @@ import queue
 import threading
 from typing import Any, Callable
 
-from . import protocol as P
-from .bridge import Bridge, _pop_run_topic
-from .cluster import Connection
+from ..session.connection import Connection
+from ..session.session import Session, pop_run_topic
+from ..transfer import protocol as P
+from .run_clients import client_for
 
 FINISH_TIMEOUT = 30.0  # seconds the end of a task waits for its session to let go of what it holds
-
-# One asynchronous Client per (worker, run plugin), made on the worker's loop when a task first needs it.
-_clients: dict[tuple[int, str], "asyncio.Future[Any]"] = {}
-
-
-async def _client_for(worker, plugin_name: str):
-    from distributed import Client
-
-    k = (id(worker), plugin_name)
-    made = _clients.get(k)
-    if made is not None and made.done() and (made.exception() is not None or made.result().status not in ("running", "connecting")):
-        made = None
-    if made is None:
-        made = _clients[k] = asyncio.ensure_future(Client(
-            worker.scheduler.address, asynchronous=True, security=_client_security(worker.security), set_as_default=False,
-            name=f"daskflow-{plugin_name}",
-        ))
-    return await made
-
-
-def _client_security(security):
-    """The worker's credentials as a client's: `dask worker --tls-cert/--tls-key` fills only the worker's role, and
-    a client on a TLS-only scheduler needs them in the client's."""
-    if security is None or getattr(security, "tls_client_cert", None) or not getattr(security, "tls_worker_cert", None):
-        return security
-    from distributed.security import Security
-
-    return Security(
-        tls_ca_file=security.tls_ca_file,
-        tls_client_cert=security.tls_worker_cert,
-        tls_client_key=security.tls_worker_key,
-        require_encryption=security.require_encryption,
-    )
-
-
-def forget_clients(worker, plugin_name: str) -> list:
-    """The closes of the clients a run's plugin left on ``worker`` (awaited by its teardown)."""
-    made = _clients.pop((id(worker), plugin_name), None)
-    if made is None or not made.done() or made.exception() is not None:
-        return []
-    return [made.result().close()]
 
 
 class _Writer:
@@ -91,11 +51,11 @@ class _Writer:
         self._thread.join(5)
 
 
-class WorkerSession(Bridge):
+class WorkerSession(Session):
     """The bridge's ops, for one task run, on the worker's loop and its run client."""
 
-    def __init__(self, worker, plugin_name: str, writer: _Writer):
-        super().__init__(rfd=-1, wfd=-1)
+    def __init__(self, worker, plugin_name: str, writer: _Writer, task_function: Callable[..., Any]):
+        super().__init__(task_function)
         self.worker = worker
         self.plugin_name = plugin_name
         self.writer = writer
@@ -141,7 +101,7 @@ class WorkerSession(Bridge):
         try:
             from distributed import as_completed
 
-            client = await _client_for(self.worker, self.plugin_name)
+            client = await client_for(self.worker, self.plugin_name)
             self.conn = Connection(client=client, created=False)
             self.topic = req.get("topic") or None
             if self.topic:
@@ -173,16 +133,17 @@ class WorkerSession(Bridge):
             await self._step("cancel pending tasks", client.cancel(pending))
         if self.topic:
             getattr(client, "_event_handlers", {}).pop(self.topic, None)
-            await self._step("remove event topic", client.run_on_scheduler(_pop_run_topic, topic=self.topic))
+            await self._step("remove event topic", client.run_on_scheduler(pop_run_topic, topic=self.topic))
 
 
 class TaskSessions:
     """The sessions of one run_task call: at most one open at a time (a batch's items each may open one)."""
 
-    def __init__(self, worker, plugin_name: str, secede: Callable[[], None]):
+    def __init__(self, worker, plugin_name: str, secede: Callable[[], None], task_function: Callable[..., Any]):
         self.worker = worker
         self.plugin_name = plugin_name
         self.secede = secede
+        self.task_function = task_function  # run_task, handed in: the tasks a task submits run as it does
         self.session: WorkerSession | None = None
         self.writer: _Writer | None = None
 
@@ -198,7 +159,7 @@ class TaskSessions:
                 # A late one-way message (release, cancel) after the session closed: nothing left to act on.
                 if msg.get("id") is None:
                     return
-            self.session = WorkerSession(self.worker, self.plugin_name, self.writer)
+            self.session = WorkerSession(self.worker, self.plugin_name, self.writer, self.task_function)
             self.session.serve()
         self.session.deliver(msg)
 
