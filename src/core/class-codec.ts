@@ -9,7 +9,7 @@
  */
 import { SerializationError } from "./errors.ts";
 import { type ClassIdentity, classIdentity, rememberClass } from "./class-identity.ts";
-import { isLargeText } from "./value-bytes.ts";
+import { isLargeText } from "../transfer/value-bytes.ts";
 import { classInScope, hasAnchor, importTimeoutMs } from "./module-classes.ts";
 
 /** Told of each large string (value-bytes.ts isLargeText) a plain object or array holds (`holder[key]`), as

@@ -3,7 +3,7 @@
  * Date, RegExp, BigInt, typed arrays, Errors, cycles), plus instances of top-level classes (class-codec.ts). Futures in arguments travel as placeholders the worker fills with the
  * upstream results Dask hands it. A result travels in an envelope holding its final state.
  */
-import { type Lift, ValueParts, type ValueBytes, deserializeValue, liftInto, serializeValue, v8Region } from "./value-bytes.ts";
+import { type Lift, ValueParts, type ValueBytes, deserializeValue, liftInto, serializeValue, v8Region } from "../transfer/value-bytes.ts";
 import { SerializationError, deserializeError, serializeError } from "./errors.ts";
 import { type State, type StateFields, type StateRecord, makeState } from "./state.ts";
 import { KEEP, forEachDeep, isPlainObject, mapDeep } from "./walk.ts";

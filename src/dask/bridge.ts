@@ -8,7 +8,7 @@ import type { Readable, Writable } from "node:stream";
 import { CrashedRunError } from "../core/errors.ts";
 import { type BridgeMessage, type BridgeRequest, FrameDecoder, encodeFrameParts } from "./protocol.ts";
 import { type PythonChoice, pythonEnv } from "./paths.ts";
-import { SENDER_FILES_ENV, SenderFiles, senderFilesWanted } from "./sender-files.ts";
+import { SENDER_FILES_ENV, SenderFiles, senderFilesWanted } from "../transfer/sender-files.ts";
 import { setupHint, setupProblem } from "./setup-errors.ts";
 import { BridgeError, PendingReplies } from "./replies.ts";
 

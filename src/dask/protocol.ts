@@ -1,12 +1,12 @@
 /**
  * The framed MessagePack protocol between the flow process and the bridge, and between a Dask worker and its Node
  * sidecar (docs/bridge-protocol.md). Mirrored in python/daskflow_bridge/transfer/protocol.py. Frames: 4-byte big-endian
- * length, then one MessagePack map with an `op` (src/dask/framing.ts).
+ * length, then one MessagePack map with an `op` (src/transfer/framing.ts).
  */
 import type { SerializedError } from "../core/errors.ts";
 import type { StateRecord } from "../core/state.ts";
 import type { CollectionKind } from "./collections/collection.ts";
-import type { ValueBytes } from "../core/value-bytes.ts";
+import type { ValueBytes } from "../transfer/value-bytes.ts";
 
 export interface DaskAnnotations {
   resources?: Record<string, number>;
@@ -257,7 +257,7 @@ export type SidecarMessage =
   | { op: "bag-done"; ok: true; data: ValueBytes | ValueBytes[] }
   | { op: "bag-done"; ok: false; error: SerializedError };
 
-export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "./framing.ts";
+export { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "../transfer/framing.ts";
 
 /** JSON lists of module URLs the flow process hands a sidecar in its environment. */
 /** The key a run's events come under: its Dask task's key, or for an item of a batch `${key}#${item}`. */

@@ -12,7 +12,7 @@
  * a stream of small tasks would otherwise pay while it runs, for little memory.
  */
 import { encodeValueParts, type Envelope } from "../core/serialization.ts";
-import type { ValueBytes } from "../core/value-bytes.ts";
+import type { ValueBytes } from "../transfer/value-bytes.ts";
 
 export interface HeldTask {
   key: string;

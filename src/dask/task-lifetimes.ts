@@ -12,7 +12,7 @@
  * more were retired unfetched, or some were and the runner has nothing running (a flow that passes one large value
  * at a time along a chain), the flow process collects at once, for at most a tenth of its time (spacing below).
  */
-import { collectGarbage } from "../core/collect-garbage.ts";
+import { collectGarbage } from "../transfer/collect-garbage.ts";
 
 /** Unfetched results of this many bytes retired since the last collection make the flow process collect. */
 const COLLECT_AFTER_BYTES = 64 * 2 ** 20;

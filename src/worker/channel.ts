@@ -1,11 +1,11 @@
 /**
  * The sidecar's end of its channel with the Dask worker: requests on fd 3, replies on fd 4 (never stdout), and on
- * Linux the side files for values of 1 MiB or more, fds 5 (requests) and 6 (replies) (src/dask/framing.ts).
+ * Linux the side files for values of 1 MiB or more, fds 5 (requests) and 6 (replies) (src/transfer/framing.ts).
  */
 import { writevSync } from "node:fs";
 import { Socket } from "node:net";
-import { openProcessMemory } from "../dask/process-memory.ts";
-import { ScratchMemory } from "../dask/scratch-memory.ts";
+import { openProcessMemory } from "../transfer/process-memory.ts";
+import { ScratchMemory } from "../transfer/scratch-memory.ts";
 import { FrameDecoder, SideFile, encodeFrameParts, type SidecarMessage, type SidecarRequest } from "../dask/protocol.ts";
 
 /** Set by the worker (python/daskflow_bridge/sidecar/process.py) when it opened the side files. */

@@ -16,7 +16,7 @@ import type { TaskDefinition } from "../core/task-definition.ts";
 import type { ArgsPayload, ItemPayload, TaskSpec, UpstreamRef } from "../dask/encode.ts";
 import { type SidecarMessage, type SidecarRequest, type TaskMeta, type WorkerEvent, eventKey } from "../dask/protocol.ts";
 import { NestedRunner } from "./nested-runner.ts";
-import { ValueParts } from "../core/value-bytes.ts";
+import { ValueParts } from "../transfer/value-bytes.ts";
 import { loadTask } from "./load-task.ts";
 // Collections in arguments (a DataFrame returned by another task) are revived as their classes.
 import "../dask/collections/kinds.ts";

@@ -3,7 +3,7 @@
  * answers with result envelopes. Started by the daskflow WorkerPlugin (python/daskflow_bridge/worker/plugin.py).
  */
 import { markWorkerProcess } from "../core/flow.ts";
-import { releaseAfterTask } from "./release-memory.ts";
+import { releaseAfterTask } from "../transfer/release-memory.ts";
 import { WorkerChannel, keepsReplies, readsWorkerMemory } from "./channel.ts";
 import { preload } from "./load-task.ts";
 import { deliverBridgeMessage } from "./worker-bridge.ts";

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate as turn } from "node:timers/promises";
 import { flow, task, StateType } from "../../src/index.ts";
-import { collectGarbage } from "../../src/core/collect-garbage.ts";
+import { collectGarbage } from "../../src/transfer/collect-garbage.ts";
 
 const double = task({ name: "double" }, (x: number) => x * 2);
 const fail = task({ name: "fail", retries: 0 }, (): number => {

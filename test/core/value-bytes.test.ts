@@ -1,4 +1,4 @@
-/** Large typed arrays travel as parts of their own (src/core/value-bytes.ts): same values back, no copy on decode. */
+/** Large typed arrays travel as parts of their own (src/transfer/value-bytes.ts): same values back, no copy on decode. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeEnvelope, decodeValue, encodeResult, encodeValue, encodeValueParts, stateToRecord } from "../../src/core/serialization.ts";
 import { Completed } from "../../src/core/state.ts";
-import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, joinSplit, splitAt, v8Region } from "../../src/core/value-bytes.ts";
-import { FrameDecoder, SideFile, encodeFrameParts } from "../../src/dask/framing.ts";
+import { OUT_OF_BAND, OUT_OF_BAND_TEXT, TextPart, ValueParts, joinSplit, splitAt, v8Region } from "../../src/transfer/value-bytes.ts";
+import { FrameDecoder, SideFile, encodeFrameParts } from "../../src/transfer/framing.ts";
 
 const big = OUT_OF_BAND; // bytes: the smallest size that goes out of band
 

@@ -1,5 +1,5 @@
 /**
- * Frames of the bridge and sidecar channels (src/dask/framing.ts): a large frame fed in many small chunks, many
+ * Frames of the bridge and sidecar channels (src/transfer/framing.ts): a large frame fed in many small chunks, many
  * frames in one chunk, large binaries written by reference and through a side file, nothing kept afterwards.
  */
 import { test } from "node:test";
@@ -8,7 +8,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Encoder } from "@msgpack/msgpack";
-import { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "../../src/dask/framing.ts";
+import { FrameDecoder, SideFile, encodeFrame, encodeFrameParts } from "../../src/transfer/framing.ts";
 
 const reference = new Encoder({ ignoreUndefined: true });
 const concat = (parts: Uint8Array[]) => Buffer.concat(parts);
@@ -105,7 +105,7 @@ test("a reply side file in keep mode never writes over a value: each goes after 
     assert.deepEqual(kept, [{ type: 4, offset: 0, length: a.byteLength }], "a result's value: to keep (ext type 4)");
     assert.deepEqual(copied, [{ type: 1, offset: 17 * 64 * 1024, length: b.byteLength }], "the next frame's value goes after it, aligned");
     assert.equal(fstatSync(fd).size, 17 * 64 * 1024 + b.byteLength);
-    assert.equal(side.moved, a.byteLength + b.byteLength, "what it wrote is counted (for src/worker/release-memory.ts)");
+    assert.equal(side.moved, a.byteLength + b.byteLength, "what it wrote is counted (for src/transfer/release-memory.ts)");
     side.offer([[64 * 64 * 1024, 4 * 2 ** 20], [32 * 64 * 1024, 2 ** 20 + 64 * 1024], [0, 2 ** 20 - 1]]);
     const reused = refs(concat(encodeFrameParts({ op: "done", envelope: a, more: b }, side.toKeep(true))));
     assert.deepEqual(reused, [

@@ -4,7 +4,7 @@
  */
 import { task } from "../../src/index.ts";
 import { seededBytes, seededString } from "./large-tasks.ts";
-import { collectGarbage } from "../../src/core/collect-garbage.ts";
+import { collectGarbage } from "../../src/transfer/collect-garbage.ts";
 
 export interface SidecarMemory {
   pid: number;

@@ -1,5 +1,5 @@
 /**
- * A sidecar keeps none of a finished task's large values (src/worker/release-memory.ts): when its next task starts,
+ * A sidecar keeps none of a finished task's large values (src/transfer/release-memory.ts): when its next task starts,
  * the memory of the last one's 96 MiB result, or of its 96 MiB input, is no longer in use. Before, a result stayed
  * in the sidecar until the end of its next task: memory Dask does not see, held for nothing.
  */
@@ -41,7 +41,7 @@ test("a sidecar has let go of a 96 MiB input when its next task starts", async (
 });
 
 // Why the tests above hold on any machine: in a sidecar, the collection that finds an ArrayBuffer dead gives its
-// memory back before it returns, not V8's background sweeper some time later (src/worker/release-memory.ts).
+// memory back before it returns, not V8's background sweeper some time later (src/transfer/release-memory.ts).
 test("in a sidecar, a collection has given back a dead buffer's memory when it returns", async () => {
   const { late } = await onTwoWorkers(async (first) => on(first, () => sweepAfterCollection.submit(60)).result());
   assert.equal(late, 0, `in ${late} of 60 collections a dead 32 MiB buffer was still counted after the collection`);

@@ -1,11 +1,11 @@
 /**
- * A sidecar that moved large values for a task collects garbage before its next task (src/worker/release-memory.ts),
+ * A sidecar that moved large values for a task collects garbage before its next task (src/transfer/release-memory.ts),
  * so the task's large arrays give their memory back at once rather than whenever V8 would have collected them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setImmediate as tick } from "node:timers/promises";
-import { releaseAfterTask } from "../../src/worker/release-memory.ts";
+import { releaseAfterTask } from "../../src/transfer/release-memory.ts";
 
 test("after a task that moved 64 MiB or more, its garbage is collected at once", async () => {
   let collected = false;

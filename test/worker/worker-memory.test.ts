@@ -10,12 +10,12 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
-import { FrameDecoder } from "../../src/dask/framing.ts";
-import { openProcessMemory } from "../../src/dask/process-memory.ts";
-import { ScratchMemory } from "../../src/dask/scratch-memory.ts";
+import { FrameDecoder } from "../../src/transfer/framing.ts";
+import { openProcessMemory } from "../../src/transfer/process-memory.ts";
+import { ScratchMemory } from "../../src/transfer/scratch-memory.ts";
 import { decodeValue, encodeValueParts } from "../../src/core/serialization.ts";
-import type { ValueParts } from "../../src/core/value-bytes.ts";
-import { collectGarbage } from "../../src/core/collect-garbage.ts";
+import type { ValueParts } from "../../src/transfer/value-bytes.ts";
+import { collectGarbage } from "../../src/transfer/collect-garbage.ts";
 import { VENV_BIN } from "../dask/fixtures.ts";
 
 const linux = process.platform === "linux";

@@ -1,4 +1,4 @@
-"""Frames of both daskflow channels (mirror of src/dask/framing.ts): a 4-byte big-endian length, then one
+"""Frames of both daskflow channels (mirror of src/transfer/framing.ts): a 4-byte big-endian length, then one
 MessagePack map.
 
 Large values must move in time linear in their size with few copies: a task's 100 MiB result crosses this code

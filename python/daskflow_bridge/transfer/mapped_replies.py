@@ -119,7 +119,7 @@ class _Ranges:
 
 REUSE_BUDGET = 256 << 20  # bytes of freed ranges a sidecar's reply file keeps for reuse
 REUSE_IDLE = 10.0  # seconds a freed range is kept
-_ALIGN = 64 * 1024  # where the sidecar puts appended values (src/dask/framing.ts KEEP_ALIGN)
+_ALIGN = 64 * 1024  # where the sidecar puts appended values (src/transfer/framing.ts KEEP_ALIGN)
 
 
 def _coalesced(ranges) -> dict[int, int]:

@@ -9,7 +9,7 @@ parent reads its child (so a sidecar cannot read its worker; the flow process ca
 So the holder puts 16 random bytes at a known address first (``MemoryToken``) and uses references only after the
 reader read them back. A value must stay alive and unchanged until the reader has read it. A reference
 (``reference``) is MessagePack ext type 3: a handle (u32; 0 when the reader hands nothing back), the value's address
-and its length (u64), big-endian (src/dask/process-memory.ts reads it).
+and its length (u64), big-endian (src/transfer/process-memory.ts reads it).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 import { serializeError } from "../../core/errors.ts";
 import { decodeValue, encodeValueParts } from "../../core/serialization.ts";
 import type { BagReducer } from "../../dask/collections/bag/plan.ts";
-import type { ValueBytes } from "../../core/value-bytes.ts";
+import type { ValueBytes } from "../../transfer/value-bytes.ts";
 import type { BagProgram, SidecarMessage, SidecarRequest } from "../../dask/protocol.ts";
 import { loadFunction } from "./functions.ts";
 import { hashKey, keyOf } from "./keys.ts";

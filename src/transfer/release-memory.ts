@@ -19,7 +19,7 @@
  * collection's pause instead of beside it, is paid only where there was memory to give back.
  */
 import { setFlagsFromString } from "node:v8";
-import { collectGarbage } from "../core/collect-garbage.ts";
+import { collectGarbage } from "./collect-garbage.ts";
 
 const RELEASE_AFTER_BYTES = 64 * 2 ** 20;
 setFlagsFromString("--no-concurrent-array-buffer-sweeping");

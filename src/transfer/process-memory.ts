@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { readInto, readValue } from "./framing.ts";
-import { joinSplit, splitAt } from "../core/value-bytes.ts";
+import { joinSplit, splitAt } from "./value-bytes.ts";
 import type { ScratchMemory } from "./scratch-memory.ts";
 
 /** `read`: the bytes a MEMORY_EXT payload refers to; `close`: done with the holder's memory; `moved`: bytes read. */

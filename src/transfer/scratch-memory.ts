@@ -12,7 +12,7 @@
  * IDLE_MS after its last use, at most MAX_BYTES; then let go (collected at once, as a sidecar does after a task that
  * moved large values).
  */
-import { collectGarbage } from "../core/collect-garbage.ts";
+import { collectGarbage } from "./collect-garbage.ts";
 
 /** Bytes above which reads take fresh memory as before. */
 const MAX_BYTES = 512 * 2 ** 20;

@@ -14,7 +14,7 @@
  */
 import { ftruncateSync, readSync, writeSync } from "node:fs";
 import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
-import { TextPart, ValueParts, partBytes } from "../core/value-bytes.ts";
+import { TextPart, ValueParts, partBytes } from "./value-bytes.ts";
 
 /** Binary values of at least this size are written as their own part of a frame, not copied into it. */
 const BY_REFERENCE = 64 * 1024;
@@ -43,7 +43,7 @@ export class SideFile {
   #used = false;
   #ext = SIDE_EXT;
   #reuse: [number, number][] = [];
-  /** Bytes written and read through this file so far (src/worker/release-memory.ts). */
+  /** Bytes written and read through this file so far (src/transfer/release-memory.ts). */
   moved = 0;
 
   /** `keep`: the reader maps what it is told to keep (python/daskflow_bridge/transfer/mapped_replies.py), so values are never
