@@ -4,6 +4,7 @@
  * nothing. A busy cluster's queued tasks are fine: they will run. So while some Dask tasks have reported nothing,
  * the scheduler is asked for their states now and then, and one still `no-worker` after the bound is given up.
  */
+import type { DaskAnnotations, SubmitTask, WorkerInfo } from "./protocol.ts";
 
 /** How often the scheduler is asked, at most (less often than the bound allows for). */
 const CHECK_MS = 10_000;
@@ -68,4 +69,28 @@ export class NoWorkerWatch {
       this.#checking = false;
     }
   }
+}
+
+/** Why a run ended CRASHED: no worker took it within the bound. */
+export function noWorkerMessage(runName: string, seconds: number, where: string, annotations: DaskAnnotations, bound: number): string {
+  const { resources, workers } = annotations;
+  const asks = [resources && `resources ${JSON.stringify(resources)}`, workers?.length && `workers ${workers.join(", ")}`].filter(Boolean).join(" and ");
+  return (
+    `Task run '${runName}' waited ${seconds}s for a Dask worker that can run it: no worker of ${where} ${asks ? `offers ${asks}` : "took it (the cluster has no workers)"}. ` +
+    `It was cancelled. Add such a worker, or raise the DaskTaskRunner's noWorkerTimeoutSeconds (${bound}) for a cluster that scales up slowly.`
+  );
+}
+
+/** A warning for each of `wanted` (resource names `task` asks for) that no worker of `workers` offers enough of. */
+export function missingResources(task: SubmitTask, wanted: readonly string[], workers: readonly WorkerInfo[]): string[] {
+  const asked = task.annotations.resources ?? {};
+  const offered = [...new Set(workers.flatMap((w) => Object.keys(w.resources)))];
+  return wanted
+    .filter((resource) => !workers.some((w) => (w.resources[resource] ?? 0) >= (asked[resource] ?? 0)))
+    .map(
+      (resource) =>
+        `No worker of the Dask cluster offers the resource '${resource}' (${asked[resource]} wanted by task run '${task.meta.task_run_name}'); ` +
+        `such tasks wait until a worker with it joins (at most noWorkerTimeoutSeconds, then they end CRASHED). Workers offer: ${offered.length ? offered.join(", ") : "no resources"}. ` +
+        `Give workers resources with clusterKwargs: { resources: { ${resource}: 1 } } or \`dask worker --resources "${resource}=1"\`.`,
+    );
 }

@@ -6,61 +6,25 @@
  */
 import { randomUUID } from "node:crypto";
 import { type RunScope, currentScope, rootScope } from "../core/context.ts";
-import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError } from "../core/errors.ts";
+import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/errors.ts";
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { classModules } from "../core/class-identity.ts";
-import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
-import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
-import { notReadyFor, upstreamRun } from "../core/upstream.ts";
+import { LEVELS, type LogLevel } from "../core/logger.ts";
+import { Cancelled, Crashed, StateType, isFinal } from "../core/state.ts";
 import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import { Bridge, type BridgeHandlers } from "./bridge.ts";
+import { describeCluster, teardownNote } from "./cluster-start.ts";
 import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./encode.ts";
-import {
-  type DaskCluster,
-  type DaskTaskRunnerOptions,
-  isClassConstructor,
-  securityRequest,
-  toSnakeCase,
-  validateDaskOptions,
-} from "./options.ts";
+import { Gatherer } from "./gatherer.ts";
+import { type DaskCluster, type DaskTaskRunnerOptions, securityRequest, toSnakeCase, validateDaskOptions } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
 import { ShippingSession } from "./shipping/session.ts";
-import { type HeldTask, HeldResults } from "./results-held.ts";
+import { HeldResults } from "./results-held.ts";
+import { type DaskTask, type Run, RunTable } from "./run-table.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
-import { NoWorkerWatch } from "./no-worker-watch.ts";
-import { SIDECAR_ENV, eventKey, type BridgeMessage, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerEvent, type WorkerInfo } from "./protocol.ts";
+import { NoWorkerWatch, missingResources, noWorkerMessage } from "./no-worker-watch.ts";
+import { SIDECAR_ENV, eventKey, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerInfo } from "./protocol.ts";
 
-/** One task run; `item` is its position when it runs in a batch. */
-interface Run {
-  future: TaskFuture<unknown>;
-  task: DaskTask;
-  item?: number;
-}
-
-/** One Dask task: a single run, or a batch of runs of one task; released from the cluster once its results are
- * here (results-held.ts). */
-interface DaskTask extends HeldTask {
-  runs: Run[];
-  /** Runs not final yet: at 0 the runner lets go of the task (#retire). */
-  open: number;
-  /** Emptied when the task is retired: only a task still running needs its upstreams (for NotReady). */
-  upstreams: TaskFuture<unknown>[];
-  /** The size of its result envelope(s) when they did not come inline (the final state event says). */
-  nbytes?: number;
-  /** Fallback for a finished Dask task whose final state events have not arrived. */
-  fallback?: NodeJS.Timeout;
-  /** Its Dask restrictions, for the message when no worker can take it. */
-  annotations: SubmitTask["annotations"];
-  /** Its result envelope(s), fetched once when someone needs data that did not come inline. */
-  loaded?: Promise<Envelope[]>;
-}
-
-/** An inline envelope with its data (decodeEnvelope leaves the data out while class modules are imported). */
-const whole = (envelope: Envelope): boolean => envelope.state.type !== StateType.COMPLETED || "data" in envelope;
-
-/** How long a finished task's final state event may lag its Dask completion before the envelope is fetched. */
-const FINAL_EVENT_GRACE_MS = 1500;
 
 /** Submits made in one tick go to the scheduler together, except that the first this many go at once. */
 const FIRST_SEND = 64;
@@ -84,17 +48,13 @@ export class DaskTaskRunner implements TaskRunner {
   #info: StartReply | undefined;
   #tsCluster: DaskCluster | undefined;
   #scope: RunScope | undefined;
-  /** Runs (by event key: protocol.ts `eventKey`) and Dask tasks not final yet (#retire lets go of them); the refs of
-   * every future, as long as it lives. */
-  #runs = new Map<string, Run>();
-  #tasks = new Map<string, DaskTask>();
+  /** The refs of every future, as long as it lives (its runs are in #table while not final). */
   readonly #refs = new WeakMap<TaskFuture<unknown>, { ref: DaskRef; task: DaskTask }>();
   #batch: SubmitTask[] = [];
   #flushing = false;
   /** The first FIRST_SEND submits of this tick already went to the bridge. */
   #sentEarly = false;
-  #gathers = new Map<string, Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>>();
-  #gatherScheduled = false;
+  readonly #gatherer = new Gatherer((keys) => this.#bridge!.request<Uint8Array[]>({ op: "gather", keys }));
   #crash: Error | undefined;
   #closed = false;
   #resourcesChecked = new Set<string>();
@@ -121,6 +81,14 @@ export class DaskTaskRunner implements TaskRunner {
     failed: (error) => this.#fail(error),
   });
   readonly #lifetimes = new TaskLifetimes((key) => this.#held.unreachable(key));
+  readonly #table = new RunTable({
+    held: this.#held,
+    lifetimes: this.#lifetimes,
+    log: (level, message) => this.#log(level, message),
+    sink: (record) => (this.#scope ?? rootScope()).sink(record),
+    gather: (key) => (this.#crash ? Promise.reject(this.#crash) : this.#gatherer.gather(key)),
+    closed: () => this.#closed,
+  });
   readonly #noWorker: NoWorkerWatch;
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
@@ -129,7 +97,7 @@ export class DaskTaskRunner implements TaskRunner {
     this.#transport = internals.transport;
     this.#noWorker = new NoWorkerWatch(
       this.options.noWorkerTimeoutSeconds ?? 300,
-      () => [...this.#tasks.values()].filter((t) => t.runs.every((r) => r.future.state.type === StateType.SCHEDULED)).map((t) => t.key),
+      () => [...this.#table.tasks.values()].filter((t) => t.runs.every((r) => r.future.state.type === StateType.SCHEDULED)).map((t) => t.key),
       (keys) => this.#bridge!.request<Record<string, string | null>>({ op: "task-states", keys }),
       (key, seconds) => this.#noWorkerFor(key, seconds),
     );
@@ -223,17 +191,17 @@ export class DaskTaskRunner implements TaskRunner {
     if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
     const runs: Run[] = [];
     const daskTask: DaskTask = { key: task.key, runs, open: submissions.length, batch, upstreams, annotations: task.annotations, final: () => daskTask.open === 0 };
-    this.#tasks.set(task.key, daskTask);
+    this.#table.tasks.set(task.key, daskTask);
     submissions.forEach((s, i) => {
       const run: Run = { future: s.future, task: daskTask };
       if (batch) run.item = i;
       daskTask.runs.push(run);
-      this.#runs.set(eventKey(task.key, run.item), run);
+      this.#table.runs.set(eventKey(task.key, run.item), run);
       this.#refs.set(s.future, { ref: batch ? { key: task.key, item: i } : { key: task.key }, task: daskTask });
       s.future[setDaskKey](task.key);
       // After the state's own handlers (results-held may take the value as local first).
       s.future.onFinal(() => {
-        if (--daskTask.open === 0) queueMicrotask(() => this.#retire(daskTask));
+        if (--daskTask.open === 0) queueMicrotask(() => this.#table.retire(daskTask));
       });
     });
     if (this.#crash) {
@@ -307,7 +275,7 @@ export class DaskTaskRunner implements TaskRunner {
         // Task runs waiting for the cluster end CRASHED with the reason. With none (a getDaskClient() call started
         // it), the caller gets the error to handle: the flow run is not crashed by what its code caught, and a
         // task submitted later still crashes with it (#flush).
-        if (this.#runs.size > 0 || this.#batch.length > 0) this.#fail(error);
+        if (this.#table.runs.size > 0 || this.#batch.length > 0) this.#fail(error);
         throw error;
       },
     );
@@ -317,11 +285,11 @@ export class DaskTaskRunner implements TaskRunner {
   async #start(): Promise<StartReply> {
     const scope = this.#scope ?? rootScope();
     const handlers: BridgeHandlers = {
-      message: (m) => this.#onMessage(m),
+      message: (m) => this.#table.onMessage(m),
       exit: (error) => {
         if (error && !this.#closed) this.#fail(error);
       },
-      output: (line, stream) => this.#onOutput(line, stream),
+      output: (line, stream) => this.#table.onOutput(line, stream),
     };
     const bridge = this.#transport?.(handlers) ?? new Bridge(choosePython(this.options.python), handlers);
     this.#bridge = bridge;
@@ -347,167 +315,12 @@ export class DaskTaskRunner implements TaskRunner {
     if (address) {
       request.address = address;
       if (this.#connectTimeout !== undefined) request.connect_timeout = this.#connectTimeout;
-    } else await this.#describeCluster(request);
+    } else this.#tsCluster = await describeCluster(this.options, request);
     this.#teardown = teardownNote(request, this.#tsCluster);
     return bridge.request<StartReply>({ op: "start", ...request });
   }
 
-  /** Fills the cluster part of the start request from clusterClass / clusterKwargs / adaptKwargs. */
-  async #describeCluster(request: StartRequest): Promise<void> {
-    const kwargs = toSnakeCase(this.options.clusterKwargs);
-    const cls = this.options.clusterClass;
-    if (this.options.adaptKwargs) request.adapt_kwargs = toSnakeCase(this.options.adaptKwargs);
-    if (cls === undefined || typeof cls === "string") {
-      request.cluster_class = cls ?? "distributed.LocalCluster";
-      request.cluster_kwargs = kwargs;
-      return;
-    }
-    const made = isClassConstructor(cls) ? new cls(kwargs) : await cls(kwargs);
-    if (typeof made === "string") {
-      if (made.includes("://")) request.address = made;
-      else {
-        request.cluster_class = made;
-        request.cluster_kwargs = kwargs;
-      }
-    } else if ("pythonClass" in made) {
-      request.cluster_class = made.pythonClass;
-      request.cluster_kwargs = toSnakeCase(made.kwargs ?? kwargs);
-    } else {
-      this.#tsCluster = made;
-      request.address = await made.address;
-      delete request.adapt_kwargs; // the bridge only connects: adaptive scaling is the TypeScript cluster's own
-      if (this.options.adaptKwargs) await adaptTsCluster(made, this.options.adaptKwargs);
-    }
-  }
-
   // ---------------------------------------------------------------- messages from the bridge
-
-  #onMessage(m: Exclude<BridgeMessage, { op: "reply" }>): void {
-    switch (m.op) {
-      case "event":
-        return this.#onEvent(m.data);
-      case "done":
-        return this.#onDone(m.key, m.status, m.error);
-      case "log":
-        return this.#log(m.level, m.message);
-    }
-  }
-
-  #onEvent(event: WorkerEvent): void {
-    if (event.kind === "worker-log") {
-      const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "warning";
-      return this.#log(level, event.worker ? `Worker ${event.worker}: ${event.message}` : event.message);
-    }
-    if (event.kind === "batch-states") {
-      const task = this.#tasks.get(event.key);
-      if (!task) return;
-      if (event.nbytes !== undefined) task.nbytes = event.nbytes;
-      const inline = event.envelope ? (decodeEnvelope(event.envelope) as unknown as BatchEnvelope).items : undefined;
-      event.states.forEach((record, i) => {
-        const run = task.runs[i];
-        const item = inline?.[i];
-        if (run) this.#setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
-      });
-      if (inline?.every(whole)) this.#held.haveLocally(task, inline, true);
-      return;
-    }
-    if (event.kind === "log") {
-      const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "info";
-      const record: LogRecord = { level, message: event.message, run: event.run ?? `Task run '${event.task_run_name}'`, timestamp: event.timestamp };
-      if (event.worker) record.worker = event.worker;
-      const scope = this.#scope ?? rootScope();
-      scope.sink(record);
-      return;
-    }
-    const run = this.#runs.get(event.key);
-    if (!run) return;
-    if (event.nbytes !== undefined) run.task.nbytes = event.nbytes;
-    const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
-    this.#setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
-    if (inline && isFinal(run.future.state) && whole(inline)) this.#held.haveLocally(run.task, [inline], true);
-  }
-
-  #setState(run: Run, state: State<unknown>): void {
-    if (state.type === StateType.COMPLETED && !("data" in state)) {
-      state = withFields(state, { load: () => this.#envelopes(run.task).then((envelopes) => envelopes[run.item ?? 0]?.data) });
-    }
-    run.future[setFutureState](state);
-    if (run.task.fallback && run.task.runs.every((r) => isFinal(r.future.state))) clearTimeout(run.task.fallback);
-    this.#held.offer(run.task);
-  }
-
-  /** Every run of `task` is final: the runner lets go of it. Its result stays on the cluster while a future or state
-   * of it can still fetch it (task-lifetimes.ts), unless the flow process has it already. */
-  #retire(task: DaskTask): void {
-    if (this.#tasks.get(task.key) !== task) return;
-    this.#tasks.delete(task.key);
-    for (const run of task.runs) this.#runs.delete(eventKey(task.key, run.item));
-    task.upstreams = [];
-    if (!task.released) this.#lifetimes.watch(task, task.key, task.nbytes ?? 0);
-    if (this.#tasks.size === 0) this.#lifetimes.idle();
-  }
-
-  /** The Dask task's result envelope(s), one per run, fetched once. */
-  #envelopes(task: DaskTask): Promise<Envelope[]> {
-    task.loaded ??= task.local
-      ? Promise.resolve(task.local)
-      : this.#gather(task.key).then(async (bytes) => {
-          const decoded = await decodeEnvelopeAsync(bytes);
-          const envelopes = task.batch ? (decoded as unknown as BatchEnvelope).items : [decoded];
-          this.#held.haveLocally(task, envelopes, false);
-          return envelopes;
-        });
-    return task.loaded;
-  }
-
-  #onDone(key: string, status: "finished" | "error" | "cancelled", error?: { name: string; message: string; stack?: string }): void {
-    const task = this.#tasks.get(key);
-    if (!task) return;
-    const open = task.runs.filter((r) => !isFinal(r.future.state));
-    if (open.length === 0) return;
-    if (status === "finished") {
-      // The final state events normally arrive within milliseconds; fetch the envelopes only if they do not.
-      task.fallback = setTimeout(() => {
-        this.#envelopes(task).then(
-          (envelopes) => {
-            for (const run of task.runs) {
-              const envelope = envelopes[run.item ?? 0];
-              if (envelope && !isFinal(run.future.state)) {
-                this.#setState(run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
-              }
-            }
-          },
-          (err: Error) => task.runs.forEach((r) => r.future[setFutureState](Crashed(err))),
-        );
-      }, FINAL_EVENT_GRACE_MS);
-      return;
-    }
-    if (status === "cancelled") {
-      for (const run of open) run.future[setFutureState](Cancelled({ message: `Task run '${run.future.taskRunName}' was cancelled on the Dask cluster.` }));
-      return;
-    }
-    // Dask reports an upstream's crash on every dependent: those did not run, like Prefect's NotReady.
-    for (const upstream of task.upstreams) {
-      const notReady = notReadyFor(upstreamRun(upstream), upstream.state, false);
-      if (notReady && (isFinal(upstream.state) || isNotReady(upstream.state))) {
-        for (const run of open) run.future[setFutureState](notReady);
-        return;
-      }
-    }
-    const reason = error ? `${error.name}: ${error.message}` : "the Dask task failed";
-    for (const run of open) {
-      const crash = new CrashedRunError(`Task run '${run.future.taskRunName}' crashed on the Dask cluster: ${reason}`);
-      run.future[setFutureState](Crashed(crash, { message: crash.message }));
-    }
-  }
-
-  #onOutput(line: string, stream: "stdout" | "stderr"): void {
-    if (!line.trim()) return;
-    if (stream === "stdout") return this.#log("info", `[worker output] ${line}`);
-    // Dask's complaints while a cluster is being torn down (heartbeats to a closed scheduler) are not news.
-    const important = !this.#closed && /Traceback|ERROR|CRITICAL|Error:/.test(line);
-    this.#log(important ? "warning" : "debug", `[dask] ${line}`);
-  }
 
   #log(level: LogLevel, message: string): void {
     const scope = this.#scope ?? rootScope();
@@ -519,40 +332,13 @@ export class DaskTaskRunner implements TaskRunner {
     if (this.#crash) return;
     this.#crash = error instanceof CrashedRunError || error.name === "BridgeError" ? error : new CrashedRunError(error.message, { cause: error });
     if (error.stack && this.#crash !== error) this.#crash.stack = error.stack;
-    for (const run of this.#runs.values()) {
+    for (const run of this.#table.runs.values()) {
       if (!isFinal(run.future.state)) run.future[setFutureState](Crashed(this.#crash));
     }
-    for (const waiters of this.#gathers.values()) for (const w of waiters) w.reject(this.#crash);
-    this.#gathers.clear();
+    this.#gatherer.rejectAll(this.#crash);
   }
 
   // ---------------------------------------------------------------- results, cancel, resources
-
-  #gather(key: string): Promise<Uint8Array> {
-    if (this.#crash) return Promise.reject(this.#crash);
-    return new Promise((resolve, reject) => {
-      const list = this.#gathers.get(key) ?? [];
-      list.push({ resolve, reject });
-      this.#gathers.set(key, list);
-      if (!this.#gatherScheduled) {
-        this.#gatherScheduled = true;
-        setImmediate(() => void this.#flushGathers());
-      }
-    });
-  }
-
-  async #flushGathers(): Promise<void> {
-    this.#gatherScheduled = false;
-    const batch = this.#gathers;
-    this.#gathers = new Map();
-    const keys = [...batch.keys()];
-    try {
-      const values = await this.#bridge!.request<Uint8Array[]>({ op: "gather", keys });
-      keys.forEach((k, i) => batch.get(k)!.forEach((w) => w.resolve(values[i]!)));
-    } catch (error) {
-      for (const waiters of batch.values()) for (const w of waiters) w.reject(error as Error);
-    }
-  }
 
   cancel(future: TaskFuture<unknown>): boolean {
     const ref = this.#refs.get(future)?.ref;
@@ -565,39 +351,25 @@ export class DaskTaskRunner implements TaskRunner {
 
   /** A Dask task no worker could take within noWorkerTimeoutSeconds: its runs end CRASHED, it is cancelled. */
   #noWorkerFor(key: string, seconds: number): void {
-    const task = this.#tasks.get(key);
+    const task = this.#table.tasks.get(key);
     if (!task) return;
-    const { resources, workers } = task.annotations;
-    const asks = [resources && `resources ${JSON.stringify(resources)}`, workers?.length && `workers ${workers.join(", ")}`].filter(Boolean).join(" and ");
     const where = this.#info?.scheduler_address ?? "the Dask cluster";
     for (const run of task.runs) {
       if (isFinal(run.future.state)) continue;
-      const crash = new CrashedRunError(
-        `Task run '${run.future.taskRunName}' waited ${seconds}s for a Dask worker that can run it: no worker of ${where} ${asks ? `offers ${asks}` : "took it (the cluster has no workers)"}. ` +
-          `It was cancelled. Add such a worker, or raise the DaskTaskRunner's noWorkerTimeoutSeconds (${this.options.noWorkerTimeoutSeconds ?? 300}) for a cluster that scales up slowly.`,
-      );
+      const crash = new CrashedRunError(noWorkerMessage(run.future.taskRunName, seconds, where, task.annotations, this.options.noWorkerTimeoutSeconds ?? 300));
       run.future[setFutureState](Crashed(crash, { message: crash.message }));
     }
     this.#bridge?.send({ op: "cancel", keys: [key] });
   }
 
-  /** Warns once per resource name when no worker offers it (the task would wait for such a worker forever). */
+  /** Warns once per resource name when no worker offers it (the task would wait for such a worker until the bound). */
   #checkResources(task: SubmitTask): void {
     const wanted = Object.keys(task.annotations.resources ?? {}).filter((r) => !this.#resourcesChecked.has(r));
     if (wanted.length === 0) return;
     for (const r of wanted) this.#resourcesChecked.add(r);
     void this.workers()
       .then((workers) => {
-        for (const resource of wanted) {
-          if (workers.some((w) => (w.resources[resource] ?? 0) >= (task.annotations.resources?.[resource] ?? 0))) continue;
-          const offered = [...new Set(workers.flatMap((w) => Object.keys(w.resources)))];
-          this.#log(
-            "warning",
-            `No worker of the Dask cluster offers the resource '${resource}' (${task.annotations.resources?.[resource]} wanted by task run '${task.meta.task_run_name}'); ` +
-              `such tasks wait until a worker with it joins. Workers offer: ${offered.length ? offered.join(", ") : "no resources"}. ` +
-              `Give workers resources with clusterKwargs: { resources: { ${resource}: 1 } } or \`dask worker --resources "${resource}=1"\`.`,
-          );
-        }
+        for (const warning of missingResources(task, wanted, workers)) this.#log("warning", warning);
       })
       .catch(() => {});
   }
@@ -614,7 +386,7 @@ export class DaskTaskRunner implements TaskRunner {
     this.#held.stop();
     this.#lifetimes.stop();
     this.#noWorker.stop();
-    for (const task of this.#tasks.values()) clearTimeout(task.fallback);
+    for (const task of this.#table.tasks.values()) clearTimeout(task.fallback);
     const bridge = this.#bridge;
     try {
       if (bridge) {
@@ -623,26 +395,8 @@ export class DaskTaskRunner implements TaskRunner {
       }
     } finally {
       await this.#tsCluster?.close();
-      this.#runs.clear();
-      this.#tasks.clear();
+      this.#table.runs.clear();
+      this.#table.tasks.clear();
     }
   }
-}
-
-/** For the interrupt line: what this runner's shutdown ends. */
-function teardownNote(request: StartRequest, tsCluster: DaskCluster | undefined): (scheduler: string | undefined) => string {
-  if (tsCluster) return () => `the Dask cluster of ${tsCluster.constructor.name} at ${request.address} (its close())`;
-  if (request.address) return () => `the connection to the Dask scheduler at ${request.address} (the cluster keeps running)`;
-  return (scheduler) => `the temporary Dask cluster (${request.cluster_class}${scheduler ? ` at ${scheduler}` : ", still starting"})`;
-}
-
-/** `adaptKwargs` for a cluster made in TypeScript: its own `adapt(kwargs)`, or a clear error when it has none. */
-async function adaptTsCluster(cluster: DaskCluster, kwargs: Record<string, unknown>): Promise<void> {
-  if (typeof cluster.adapt !== "function") {
-    const name = (cluster as object).constructor?.name ?? "the cluster";
-    throw new InvalidOptionError(
-      `DaskTaskRunner: adaptKwargs were given, but ${name} (from clusterClass) has no adapt(kwargs) method. Remove adaptKwargs, or give the class an adapt method that scales it.`,
-    );
-  }
-  await cluster.adapt(kwargs);
 }
