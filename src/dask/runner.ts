@@ -10,7 +10,7 @@ import { CancelledRunError, CrashedRunError, DaskflowError, InvalidOptionError }
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { LEVELS, type LogLevel, type LogRecord } from "../core/logger.ts";
 import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync, recordToState } from "../core/serialization.ts";
-import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
+import { type State, Cancelled, Crashed, StateType, formatState, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../runners/task-runner.ts";
 import { Bridge, type BridgeHandlers } from "./bridge.ts";
@@ -592,6 +592,12 @@ export class DaskTaskRunner implements TaskRunner {
       }
     } finally {
       await this.#tsCluster?.close();
+      // No state event can reach a run any more: one still open would keep its waiters waiting forever.
+      for (const { future } of this.#runs.values()) {
+        if (isFinal(future.state)) continue;
+        const crash = new CrashedRunError(`Task run '${future.taskRunName}' had not finished (state ${formatState(future.state)}) when its DaskTaskRunner was shut down; its work on the Dask cluster was dropped.`);
+        future[setFutureState](Crashed(crash));
+      }
       this.#runs.clear();
       this.#tasks.clear();
     }

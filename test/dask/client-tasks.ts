@@ -4,6 +4,12 @@ import { getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 
 export const double = task((x: number) => x * 2);
 
+/** Sleeps `ms`, then returns it: a run that is still open a while after it started. */
+export const nap = task(async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
+
 /** Fails twice, then succeeds: retries run in the task engine wherever the task was submitted from. */
 export const flaky = task({ retries: 2, retryDelaySeconds: 0 }, () => {
   const runs = getRunContext().taskRun?.runCount ?? 0;

@@ -3,10 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { flow, getRunContext } from "../../src/index.ts";
+import { rootScope, runInScope } from "../../src/core/context.ts";
 import { DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
-import { double, flaky } from "./client-tasks.ts";
-import { descendants, fileCluster } from "./fixtures.ts";
+import { double, flaky, nap } from "./client-tasks.ts";
+import { descendants, fileCluster, waitFor } from "./fixtures.ts";
 
 const cluster = fileCluster([{ nthreads: 2 }, { nthreads: 1 }]);
 
@@ -93,6 +94,17 @@ test("outside any run: a temporary local cluster, closed with the client", async
   }
   assert.deepEqual(bridges(), [], "the client's bridge and cluster are gone when its scope ends");
   await assert.rejects(withDaskClient(async () => {}, { address, timeoutSeconds: 2 }), new RegExp(address.replaceAll(".", "\\.")));
+});
+
+test("a task run still open when its DaskTaskRunner shuts down ends Crashed, saying so: no wait is left hanging", async () => {
+  const runner = new DaskTaskRunner({ address: cluster.address });
+  const future = runInScope({ ...rootScope(), runner }, () => nap.submit(5000));
+  await waitFor("the run to start", () => (future.state.type === "RUNNING" ? true : undefined));
+  await runner.shutdown();
+  const state = await future.wait(3);
+  assert.equal(state.type, "CRASHED", `state ${state.type}`);
+  assert.match(String(state.message), /nap-\w+.* DaskTaskRunner was shut down/);
+  await assert.rejects(future.result({ timeoutSeconds: 1 }), /shut down/);
 });
 
 test("leaving the scope with unresolved futures is an error naming them, after their work finished", async () => {
