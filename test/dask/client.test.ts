@@ -96,6 +96,22 @@ test("outside any run: a temporary local cluster, closed with the client", async
   await assert.rejects(withDaskClient(async () => {}, { address, timeoutSeconds: 2 }), new RegExp(address.replaceAll(".", "\\.")));
 });
 
+test("in a flow with the default task runner: tasks on the client's own temporary cluster, futures among the items, values still being read as the scope ends", async () => {
+  const f = flow(async () => {
+    await using client = await getDaskClient({ timeoutSeconds: 60 });
+    const one = client.submit(double, 21);
+    const mapped = client.map(double, [1, 2, 3]);
+    const chained = client.map(double, [one, mapped[0]!, 5]); // futures among the items: upstreams on the cluster
+    const values = { one: await one.result(), mapped: await client.gather(mapped), chained: await client.gather(chained) };
+    // Returned unawaited (`return Promise.all(...)`): the client's scope, and its cluster, end before these values
+    // arrive; they must arrive all the same.
+    const late = [...client.map(double, [10, 20, 30]).map((x) => x.result({ timeoutSeconds: 30 })), client.submit<number>("operator.add", [1, 2]).result()];
+    return Promise.all(late).then((last) => ({ ...values, last }));
+  });
+  assert.deepEqual(await f(), { one: 42, mapped: [2, 4, 6], chained: [84, 4, 10], last: [20, 40, 60, 3] });
+  assert.deepEqual(bridges(), [], "the client's bridge and cluster are gone with its scope");
+});
+
 test("a task run still open when its DaskTaskRunner shuts down ends Crashed, saying so: no wait is left hanging", async () => {
   const runner = new DaskTaskRunner({ address: cluster.address });
   const future = runInScope({ ...rootScope(), runner }, () => nap.submit(5000));

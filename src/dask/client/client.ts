@@ -229,17 +229,21 @@ export class DaskClient implements AsyncDisposable {
   // ---------------------------------------------------------------- scope
 
   /**
-   * Ends the client's scope. Work of futures never resolved is waited for, then an UnresolvedFuturesError names
-   * them (after what the client holds is released, and a cluster it made is closed).
+   * Ends the client's scope once the work of every future it made has ended and values being read have arrived.
+   * Futures never resolved are then named by an UnresolvedFuturesError (after what the client holds is released, and
+   * a cluster it made is closed).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const left = [...this.#futures].filter((f) => !f.observed);
-    // Their work is not dropped half-way: it finishes (or fails) before the client lets go of it.
-    await Promise.all(left.map((f) => (isTaskFuture(f) ? f.wait() : f.result().catch(() => {}))));
+    const { bridge, runner, owned } = this.#binding;
+    const futures = [...this.#futures];
+    const left = futures.filter((f) => !f.observed);
+    // No work is dropped half-way: it finishes (or fails) before the client lets go of it. Values still being read
+    // (`return Promise.all(futures.map((f) => f.result()))` ends the scope first) arrive before the data they come
+    // from is released, or the cluster they live on is closed with the client.
+    await Promise.all(futures.map((f) => this.#finish(f, !f.observed, owned).catch(() => {})));
     const error = unresolvedError(left);
     this.#closed = true;
-    const { bridge, runner, owned } = this.#binding;
     try {
       const keys = [...this.#futures].filter(isDaskFuture).map((f) => f.key);
       if (!owned) {
@@ -251,6 +255,15 @@ export class DaskClient implements AsyncDisposable {
       if (owned) await runner.shutdown();
     }
     if (error) throw error;
+  }
+
+  /** What the end of the scope waits for, for one future. */
+  #finish(f: ClientFuture, unobserved: boolean, owned: boolean): Promise<unknown> {
+    if (!isTaskFuture(f)) return unobserved ? f.result() : (f.reading ?? Promise.resolve());
+    if (unobserved) return f.wait();
+    // On the flow's (or a worker's) runner the run and its value outlive the client. On the client's own cluster
+    // they do not: a value that may be being read is brought here first (once; a read in progress shares it).
+    return owned ? f.result({ raiseOnFailure: false }) : Promise.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -33,6 +33,11 @@ export class DaskFuture<T> implements PromiseLike<T> {
     return this.#settled;
   }
 
+  /** @internal The read in progress (or done), if its value was asked for. */
+  get reading(): Promise<T> | undefined {
+    return this.#value;
+  }
+
   /** @internal Passed as an argument to another call: that call resolves it. */
   passOn(): void {
     this.#observed = true;
