@@ -24,6 +24,7 @@ import {
   validateDaskOptions,
 } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
+import { referencedModules } from "./shipping/referenced-modules.ts";
 import { ShippingSession } from "./shipping/session.ts";
 import { type HeldTask, HeldResults } from "./results-held.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
@@ -252,9 +253,10 @@ export class DaskTaskRunner implements TaskRunner {
   async #flush(): Promise<void> {
     try {
       await this.#ensureStarted();
-      // Tasks of modules not shipped yet wait for their code to reach the workers.
+      // Tasks of modules not shipped yet wait for their code to reach the workers, as do all tasks for the modules
+      // of functions passed by reference (a plain function's run imports its module).
       await this.#shipping.deliver(
-        this.#batch.map((t) => this.#moduleOf.get(t)),
+        [...this.#batch.map((t) => this.#moduleOf.get(t)), ...referencedModules],
         (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}),
       );
       await this.#held.settled(); // upstream values being put back on the cluster
@@ -277,7 +279,8 @@ export class DaskTaskRunner implements TaskRunner {
     // Up to the first task whose code is not on the workers yet, or whose upstream's value is being put back (later
     // ones may depend on it): the next flush ships or waits for it and sends the rest.
     const restoring = this.#held.restoring;
-    const ready = this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)) || (restoring.size > 0 && t.deps.some((d) => restoring.has(d))));
+    const shipping = [...referencedModules].some((m) => !this.#shipping.isDelivered(m));
+    const ready = shipping ? 0 : this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)) || (restoring.size > 0 && t.deps.some((d) => restoring.has(d))));
     const tasks = ready === -1 ? this.#batch : this.#batch.slice(0, ready);
     this.#batch = ready === -1 ? [] : this.#batch.slice(ready);
     if (this.#batch.length && !this.#flushing) {

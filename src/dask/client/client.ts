@@ -13,7 +13,7 @@ import { mapArgs } from "../../core/task.ts";
 import { COLLECTION, type CollectionKind, type DaskCollection, FROM_RESULT, WITH_PLAN, isCollection } from "../collections/collection.ts";
 import type { SchedulerInfo } from "../protocol.ts";
 import type { BridgeTransport, DaskTaskRunner } from "../runner.ts";
-import { referencedModules } from "../collections/bag/functions.ts";
+import { referencedModules } from "../shipping/referenced-modules.ts";
 import { checkImportPath, pythonArgs } from "./callable.ts";
 import { DaskFuture, isDaskFuture } from "./future.ts";
 import { type ClientFuture, unresolvedError } from "./unresolved.ts";
