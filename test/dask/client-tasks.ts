@@ -25,8 +25,9 @@ export const clientInTask = task(async (n: number) => {
   const added = await client.submit<number>("operator.add", [40, 2]);
   const data = client.scatter([1, 2, 3]);
   const total = await client.submit<number>("builtins.sum", [data]);
+  const squared = await client.submit((x: number) => x * x, 7); // a plain function, from a task
   const info = await client.schedulerInfo();
-  return { doubled, added, total, address: client.schedulerAddress, workers: Object.keys(info.workers).length, worker: getRunContext().worker?.address };
+  return { doubled, added, total, squared, address: client.schedulerAddress, workers: Object.keys(info.workers).length, worker: getRunContext().worker?.address };
 });
 
 /** A task that submits `n` tasks and sums their results (nested submits through its worker). */

@@ -2,10 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { flow, getRunContext } from "../../src/index.ts";
+import { flow, getRunContext, unmapped } from "../../src/index.ts";
 import { rootScope, runInScope } from "../../src/core/context.ts";
-import { DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
+import { DaskFuture, DaskTaskRunner, UnresolvedFuturesError, getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
+import { shout } from "./bag-tasks.ts";
 import { double, flaky, nap } from "./client-tasks.ts";
 import { descendants, fileCluster, waitFor } from "./fixtures.ts";
 
@@ -28,6 +29,7 @@ test("in a flow: tasks through the engine, Python callables, data, cancel, sched
     const negated = client.map<number>("operator.neg", [1, 2]);
     const data = second.scatter([1, 2, 3, 4]);
     const summed = second.submit<number>("builtins.sum", [data]);
+    const plain = client.submit((x: number) => x + 1, mapped[2]!); // a plain function, a task's future as argument
     const slow = client.submit("time.sleep", [30]);
     await client.cancel([slow]);
     const info = await client.schedulerInfo();
@@ -35,6 +37,7 @@ test("in a flow: tasks through the engine, Python callables, data, cancel, sched
       retried: await retried.result(),
       retriedState: retried.state.type,
       mapped: await client.gather(mapped),
+      plain: await plain,
       added: await added,
       negated: await client.gather(negated),
       data: await data,
@@ -52,6 +55,7 @@ test("in a flow: tasks through the engine, Python callables, data, cancel, sched
     retried: 3,
     retriedState: "COMPLETED",
     mapped: [2, 4, 6],
+    plain: 7,
     added: 42,
     negated: [-1, -2],
     data: [1, 2, 3, 4],
@@ -77,6 +81,59 @@ test("Python callables: bad paths are refused before anything runs; Python error
       await assert.rejects(client.submit("no_such_module.fn").result(), /cannot import 'no_such_module\.fn'/);
       await assert.rejects(client.submit("operator.truediv", [1, 0]).result(), (e: Error) => e.name === "ZeroDivisionError");
       assert.throws(() => client.submit("builtins.len", [() => 1]), /args\[0\] is a function/);
+    },
+    { address: cluster.address },
+  );
+});
+
+test("plain functions (Prefect's client.submit(func)): by source or by reference, futures among the arguments, map, errors by name", async () => {
+  await withDaskClient(
+    async (client) => {
+      const one = client.submit((x: number) => x + 1, 41);
+      assert.ok(one instanceof DaskFuture);
+      const twice = client.submit(function twice(x: number) {
+        return x * 2;
+      }, one); // the future of another function's run, as an argument
+      const withTask = client.submit((x: number, ys: number[]) => x + ys.length, client.submit(double, 5), [1, 2]);
+      const mapped = client.map((x: number, k: number) => x * k, [1, 2, 3], unmapped(10));
+      const chained = client.map((x: number) => -x, mapped); // futures among the items
+      assert.deepEqual(
+        {
+          one: await one,
+          twice: await twice.result(),
+          withTask: await withTask,
+          mapped: await client.gather(mapped),
+          chained: await client.gather(chained),
+          byReference: await client.submit(shout, "/a/b.txt"), // uses an import and a module variable: exported
+          async: await client.submit(async () => 42),
+        },
+        { one: 42, twice: 84, withTask: 12, mapped: [10, 20, 30], chained: [-10, -20, -30], byReference: "B.TXT!", async: 42 },
+      );
+      assert.match(twice.key, /^twice-/);
+      const { value: thrown } = await captureStderr(() =>
+        client
+          .submit(() => {
+            throw new RangeError("inside");
+          })
+          .result()
+          .catch((e: Error) => e),
+      );
+      assert.equal(thrown.name, "RangeError");
+      assert.match(thrown.message, /inside/);
+      const waiting = client.submit((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)), 2000);
+      await waiting.cancel();
+      await assert.rejects(waiting.result(), /cancelled/);
+      // Refused where they are given, before anything runs:
+      const offset = 3;
+      assert.throws(
+        () => client.submit((x: number) => x + offset, 1),
+        /DaskClient\.submit\(\): the function refers to `offset`, from outside the function\..*client\.submit\(\(x, offset\) => \.\.\., x, offset\).*export the function from the top level of a module/s,
+      );
+      assert.throws(() => client.map(Math.sqrt, [1, 4]), /DaskClient\.map\(\): sqrt is a built-in or bound function/);
+      assert.throws(() => client.submit("builtins.abs", [one]), /args\[0\] is the future of a TypeScript function's run/);
+      const data = client.scatter(3);
+      assert.throws(() => client.submit((x: number) => x, data), /is data held for Python calls; .*Pass `await future` instead/);
+      await data;
     },
     { address: cluster.address },
   );
