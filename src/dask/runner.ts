@@ -10,7 +10,7 @@ import { CancelledRunError, CrashedRunError, DaskflowError } from "../core/error
 import { type TaskFuture, setDaskKey, setFutureState } from "../core/future.ts";
 import { classModules } from "../core/class-identity.ts";
 import { LEVELS, type LogLevel } from "../core/logger.ts";
-import { Cancelled, Crashed, StateType, isFinal } from "../core/state.ts";
+import { Cancelled, Crashed, StateType, formatState, isFinal } from "../core/state.ts";
 import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import { Bridge, type BridgeHandlers } from "./bridge.ts";
 import { describeCluster, teardownNote } from "./cluster-start.ts";
@@ -18,6 +18,7 @@ import { type DaskRef, type Encoded, encodeBatch, encodeSubmission } from "./enc
 import { Gatherer } from "./gatherer.ts";
 import { type DaskCluster, type DaskTaskRunnerOptions, securityRequest, toSnakeCase, validateDaskOptions } from "./options.ts";
 import { choosePython, sidecarCommand } from "./paths.ts";
+import { referencedModules } from "./shipping/referenced-modules.ts";
 import { ShippingSession } from "./shipping/session.ts";
 import { HeldResults } from "./results-held.ts";
 import { type DaskTask, type Run, RunTable } from "./run-table.ts";
@@ -25,6 +26,10 @@ import { TaskLifetimes } from "./task-lifetimes.ts";
 import { NoWorkerWatch, missingResources, noWorkerMessage } from "./no-worker-watch.ts";
 import { SIDECAR_ENV, eventKey, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerInfo } from "./protocol.ts";
 
+
+/** Modules no submitted task brings that the workers need: of plain functions passed by reference (their runs
+ * import them), and of classes whose instances were sent (a script's own class passed to another module's task). */
+const extraModules = (): string[] => [...referencedModules, ...classModules];
 
 /** Submits made in one tick go to the scheduler together, except that the first this many go at once. */
 const FIRST_SEND = 64;
@@ -232,9 +237,10 @@ export class DaskTaskRunner implements TaskRunner {
   async #flush(): Promise<void> {
     try {
       await this.#ensureStarted();
-      // Tasks of modules not shipped yet wait for their code to reach the workers.
+      // Tasks of modules not shipped yet wait for their code to reach the workers, as do all tasks for the modules
+      // no task brings (extraModules).
       await this.#shipping.deliver(
-        [...this.#batch.map((t) => this.#moduleOf.get(t)), ...classModules],
+        [...this.#batch.map((t) => this.#moduleOf.get(t)), ...extraModules()],
         (run, pack) => this.#bridge!.request<null>({ op: "ship", run, pack }).then(() => {}),
       );
       await this.#held.settled(); // upstream values being put back on the cluster
@@ -257,7 +263,8 @@ export class DaskTaskRunner implements TaskRunner {
     // Up to the first task whose code is not on the workers yet, or whose upstream's value is being put back (later
     // ones may depend on it): the next flush ships or waits for it and sends the rest.
     const restoring = this.#held.restoring;
-    const ready = this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)) || (restoring.size > 0 && t.deps.some((d) => restoring.has(d))));
+    const shipping = extraModules().some((m) => !this.#shipping.isDelivered(m));
+    const ready = shipping ? 0 : this.#batch.findIndex((t) => !this.#shipping.isDelivered(this.#moduleOf.get(t)) || (restoring.size > 0 && t.deps.some((d) => restoring.has(d))));
     const tasks = ready === -1 ? this.#batch : this.#batch.slice(0, ready);
     this.#batch = ready === -1 ? [] : this.#batch.slice(ready);
     if (this.#batch.length && !this.#flushing) {
@@ -395,6 +402,12 @@ export class DaskTaskRunner implements TaskRunner {
       }
     } finally {
       await this.#tsCluster?.close();
+      // No state event can reach a run any more: one still open would keep its waiters waiting forever.
+      for (const { future } of this.#table.runs.values()) {
+        if (isFinal(future.state)) continue;
+        const crash = new CrashedRunError(`Task run '${future.taskRunName}' had not finished (state ${formatState(future.state)}) when its DaskTaskRunner was shut down; its work on the Dask cluster was dropped.`);
+        future[setFutureState](Crashed(crash));
+      }
       this.#table.runs.clear();
       this.#table.tasks.clear();
     }

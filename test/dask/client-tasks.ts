@@ -4,6 +4,12 @@ import { getDaskClient, withDaskClient } from "../../src/dask/index.ts";
 
 export const double = task((x: number) => x * 2);
 
+/** Sleeps `ms`, then returns it: a run that is still open a while after it started. */
+export const nap = task(async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
+
 /** Fails twice, then succeeds: retries run in the task engine wherever the task was submitted from. */
 export const flaky = task({ retries: 2, retryDelaySeconds: 0 }, () => {
   const runs = getRunContext().taskRun?.runCount ?? 0;
@@ -19,8 +25,9 @@ export const clientInTask = task(async (n: number) => {
   const added = await client.submit<number>("operator.add", [40, 2]);
   const data = client.scatter([1, 2, 3]);
   const total = await client.submit<number>("builtins.sum", [data]);
+  const squared = await client.submit((x: number) => x * x, 7); // a plain function, from a task
   const info = await client.schedulerInfo();
-  return { doubled, added, total, address: client.schedulerAddress, workers: Object.keys(info.workers).length, worker: getRunContext().worker?.address };
+  return { doubled, added, total, squared, address: client.schedulerAddress, workers: Object.keys(info.workers).length, worker: getRunContext().worker?.address };
 });
 
 /** A task that submits `n` tasks and sums their results (nested submits through its worker). */

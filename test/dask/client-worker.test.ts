@@ -23,6 +23,7 @@ test("1 worker, 1 thread: a task that gets a client and waits for work it submit
   assert.deepEqual(client.doubled, expected(4));
   assert.equal(client.added, 42);
   assert.equal(client.total, 6);
+  assert.equal(client.squared, 49);
   assert.equal(client.address, cluster.address, "the client in the task is on its worker's scheduler");
   assert.equal(client.workers, 1);
   assert.equal(nested, 90);

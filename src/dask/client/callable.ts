@@ -10,7 +10,7 @@ const FUTURE_REF = "__daskflow_future__";
 export function checkImportPath(what: string, callable: unknown): string {
   if (typeof callable !== "string" || !IMPORT_PATH.test(callable)) {
     throw new InvalidOptionError(
-      `DaskClient.${what}(): give a daskflow task, or a Python callable as an import path such as "operator.add", got ${typeof callable === "string" ? JSON.stringify(callable) : typeof callable}.`,
+      `DaskClient.${what}(): give a daskflow task, a function, or a Python callable as an import path such as "operator.add", got ${typeof callable === "string" ? JSON.stringify(callable) : typeof callable}.`,
     );
   }
   return callable;
@@ -18,6 +18,11 @@ export function checkImportPath(what: string, callable: unknown): string {
 
 /** Plain data for a Python call; a DaskFuture of this client anywhere inside stands for its value on the cluster. */
 export function pythonArgs(what: string, value: unknown, refs: DaskFuture<unknown>[], path = "args"): unknown {
+  if (isDaskFuture(value) && value.run) {
+    throw new InvalidOptionError(
+      `DaskClient.${what}(): ${path} is the future of a TypeScript function's run ('${value.run.taskRunName}'); a Python callable takes plain data. Pass \`await future\` instead.`,
+    );
+  }
   if (isDaskFuture(value)) {
     refs.push(value);
     value.passOn();

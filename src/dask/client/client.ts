@@ -13,8 +13,9 @@ import { mapArgs } from "../../core/task.ts";
 import { COLLECTION, type CollectionKind, type DaskCollection, FROM_RESULT, WITH_PLAN, isCollection } from "../collections/collection.ts";
 import type { SchedulerInfo } from "../protocol.ts";
 import type { BridgeTransport, DaskTaskRunner } from "../runner.ts";
-import { referencedModules } from "../collections/bag/functions.ts";
+import { referencedModules } from "../shipping/referenced-modules.ts";
 import { checkImportPath, pythonArgs } from "./callable.ts";
+import { type FunctionArgs, type FunctionMapArgs, functionCall, withRuns } from "./functions.ts";
 import { DaskFuture, isDaskFuture } from "./future.ts";
 import { type ClientFuture, unresolvedError } from "./unresolved.ts";
 
@@ -29,6 +30,7 @@ export interface ClientBinding {
 }
 
 type AnyTask = Task<never[], unknown>;
+type AnyFunction = (...args: never[]) => unknown;
 
 /** What computing a collection gives: the value its own `compute()` resolves with. */
 export type CollectionValue<C> = C extends { compute(): Promise<infer V> } ? V : unknown;
@@ -67,15 +69,18 @@ export class DaskClient implements AsyncDisposable {
 
   /**
    * A daskflow task run on the cluster (`client.submit(myTask, 1, 2)` → a TaskFuture, as `myTask.submit(1, 2)`),
-   * or a Python callable by import path (`client.submit("operator.add", [1, 2])` → a DaskFuture).
+   * a plain function (`client.submit((x: number) => x + 1, 41)` → a DaskFuture; arguments as for a task), or a
+   * Python callable by import path (`client.submit("operator.add", [1, 2])` → a DaskFuture).
    */
   submit<A extends unknown[], R>(task: Task<A, R>, ...args: FuturableArgs<A>): TaskFuture<Result<R>>;
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: FunctionArgs<A>): DaskFuture<Awaited<R>>;
   submit<T = unknown>(callable: string, args?: unknown[], kwargs?: Record<string, unknown>): DaskFuture<T>;
   submit(target: unknown, ...rest: unknown[]): ClientFuture {
     if (isTask(target)) {
       const future = this.#inScope(() => target.submit(...(rest as never[])));
       return this.#track(future);
     }
+    if (typeof target === "function") return this.#runFunction("submit", target as AnyFunction, [rest])[0]!;
     const path = checkImportPath("submit", target);
     const [args = [], kwargs = {}] = rest as [unknown[]?, Record<string, unknown>?];
     if (!Array.isArray(args)) throw new InvalidOptionError(`DaskClient.submit("${path}", args): give the arguments as an array, e.g. [1, 2].`);
@@ -83,10 +88,12 @@ export class DaskClient implements AsyncDisposable {
   }
 
   /**
-   * One run per item: a daskflow task (`client.map(myTask, [1, 2, 3])`, arguments as for `myTask.map`) or a
-   * Python callable by import path (`client.map("math.sqrt", [1, 4, 9])`; several arrays give several arguments).
+   * One run per item: a daskflow task (`client.map(myTask, [1, 2, 3])`, arguments as for `myTask.map`), a plain
+   * function (`client.map((x: number) => x * 2, [1, 2, 3])`, the same arguments), or a Python callable by import
+   * path (`client.map("math.sqrt", [1, 4, 9])`; several arrays give several arguments).
    */
   map<A extends unknown[], R>(task: Task<A, R>, ...args: MapArgs<A>): TaskFuture<Result<R>>[];
+  map<A extends unknown[], R>(fn: (...args: A) => R, ...args: FunctionMapArgs<A>): DaskFuture<Awaited<R>>[];
   map<T = unknown>(callable: string, ...iterables: Iterable<unknown>[]): DaskFuture<T>[];
   map(target: unknown, ...rest: unknown[]): ClientFuture[] {
     if (isTask(target)) {
@@ -94,8 +101,24 @@ export class DaskClient implements AsyncDisposable {
       for (const f of futures) this.#track(f);
       return futures;
     }
+    if (typeof target === "function") return this.#runFunction("map", target as AnyFunction, mapArgs("DaskClient", rest));
     const path = checkImportPath("map", target);
     return mapArgs(path, rest).map((row) => this.#call(path, row, {}));
+  }
+
+  /** A plain function's runs, one per row of arguments: runs of one daskflow task in the sidecars (functions.ts),
+   * batched as a task's map is; each comes back as a DaskFuture. */
+  #runFunction(what: "submit" | "map", fn: AnyFunction, rows: unknown[][]): DaskFuture<unknown>[] {
+    const { ref, name, task } = functionCall(what, fn);
+    const args = rows.map((row) => withRuns(what, row));
+    const runs = this.#inScope(() => (what === "submit" ? [task.submit(ref, args[0]!)] : task.map(ref, args)));
+    return runs.map((run) => {
+      const cancel = async () => {
+        run.observed = true;
+        run.cancel();
+      };
+      return this.#track(new DaskFuture(run.daskKey ?? run.taskRunName, `${what}(${name})`, () => run.result(), cancel, undefined, run));
+    });
   }
 
   #inScope<T>(fn: () => T): T {
@@ -229,19 +252,24 @@ export class DaskClient implements AsyncDisposable {
   // ---------------------------------------------------------------- scope
 
   /**
-   * Ends the client's scope. Work of futures never resolved is waited for, then an UnresolvedFuturesError names
-   * them (after what the client holds is released, and a cluster it made is closed).
+   * Ends the client's scope once the work of every future it made has ended and values being read have arrived.
+   * Futures never resolved are then named by an UnresolvedFuturesError (after what the client holds is released, and
+   * a cluster it made is closed).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const left = [...this.#futures].filter((f) => !f.observed);
-    // Their work is not dropped half-way: it finishes (or fails) before the client lets go of it.
-    await Promise.all(left.map((f) => (isTaskFuture(f) ? f.wait() : f.result().catch(() => {}))));
+    const { bridge, runner, owned } = this.#binding;
+    const futures = [...this.#futures];
+    const left = futures.filter((f) => !f.observed);
+    // No work is dropped half-way: it finishes (or fails) before the client lets go of it. Values still being read
+    // (`return Promise.all(futures.map((f) => f.result()))` ends the scope first) arrive before the data they come
+    // from is released, or the cluster they live on is closed with the client.
+    await Promise.all(futures.map((f) => this.#finish(f, !f.observed, owned).catch(() => {})));
     const error = unresolvedError(left);
     this.#closed = true;
-    const { bridge, runner, owned } = this.#binding;
     try {
-      const keys = [...this.#futures].filter(isDaskFuture).map((f) => f.key);
+      // A function's future is a task run's, which the runner releases, not data the bridge holds for this client.
+      const keys = [...this.#futures].filter(isDaskFuture).filter((f) => !f.run).map((f) => f.key);
       if (!owned) {
         if (keys.length) bridge.send({ op: "client-release", keys });
         if (this.#datasets.length) bridge.send({ op: "unpublish", names: this.#datasets });
@@ -251,6 +279,15 @@ export class DaskClient implements AsyncDisposable {
       if (owned) await runner.shutdown();
     }
     if (error) throw error;
+  }
+
+  /** What the end of the scope waits for, for one future. */
+  #finish(f: ClientFuture, unobserved: boolean, owned: boolean): Promise<unknown> {
+    if (!isTaskFuture(f)) return unobserved ? f.result() : (f.reading ?? Promise.resolve());
+    if (unobserved) return f.wait();
+    // On the flow's (or a worker's) runner the run and its value outlive the client. On the client's own cluster
+    // they do not: a value that may be being read is brought here first (once; a read in progress shares it).
+    return owned ? f.result({ raiseOnFailure: false }) : Promise.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

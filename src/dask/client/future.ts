@@ -1,8 +1,10 @@
 /**
- * DaskFuture: a value being made on the cluster by a DaskClient (a Python callable's result, scattered data, a
- * computed collection). Holding one keeps the work and its result on the cluster; awaiting it (or `result()`,
- * `client.gather`) brings the value here. Either way it must be resolved inside the client's scope.
+ * DaskFuture: a value being made on the cluster by a DaskClient (a plain function's or a Python callable's result,
+ * scattered data, a computed collection). Holding one keeps the work and its result on the cluster; awaiting it (or
+ * `result()`, `client.gather`) brings the value here. Either way it must be resolved inside the client's scope.
  */
+import type { TaskFuture } from "../../core/future.ts";
+
 const DASK_FUTURE = Symbol.for("daskflow.DaskFuture");
 
 export class DaskFuture<T> implements PromiseLike<T> {
@@ -21,6 +23,8 @@ export class DaskFuture<T> implements PromiseLike<T> {
     private readonly cancelOnCluster: () => Promise<void>,
     /** @internal Resolves once the cluster holds it (a later call may then refer to it). */
     readonly held: Promise<unknown> = Promise.resolve(),
+    /** @internal A plain function's: the task run that makes it, which later calls take as an upstream. */
+    readonly run?: TaskFuture<unknown>,
   ) {}
 
   /** True once it was awaited, its result asked for, gathered or cancelled. */
@@ -31,6 +35,11 @@ export class DaskFuture<T> implements PromiseLike<T> {
   /** True once its value arrived here (or failed to). */
   get done(): boolean {
     return this.#settled;
+  }
+
+  /** @internal The read in progress (or done), if its value was asked for. */
+  get reading(): Promise<T> | undefined {
+    return this.#value;
   }
 
   /** @internal Passed as an argument to another call: that call resolves it. */

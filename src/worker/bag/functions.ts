@@ -1,4 +1,5 @@
-/** The functions of a Bag, made callable in the sidecar: compiled from source once, or imported by reference. */
+/** The functions of a Bag (or given to a DaskClient), made callable in the sidecar: compiled from source once, or
+ * imported by reference. */
 import { DaskflowError } from "../../core/errors.ts";
 import type { FnRef } from "../../dask/collections/bag/plan.ts";
 import { importOnce } from "../load-task.ts";
@@ -27,14 +28,14 @@ export async function loadFunction(ref: FnRef): Promise<Fn> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new DaskflowError(`Importing ${ref.module} for the Bag function '${ref.export}' did not finish within ${IMPORT_TIMEOUT_MS / 1000}s on the worker; a module whose top level waits (e.g. \`await myFlow()\`) cannot be imported to its end. Move the function to a module that only defines things.`)),
+      () => reject(new DaskflowError(`Importing ${ref.module} for the function '${ref.export}' did not finish within ${IMPORT_TIMEOUT_MS / 1000}s on the worker; a module whose top level waits (e.g. \`await myFlow()\`) cannot be imported to its end. Move the function to a module that only defines things.`)),
       IMPORT_TIMEOUT_MS,
     );
   });
   const ns = (await Promise.race([importOnce(ref.module), late]).finally(() => clearTimeout(timer))) as Record<string, unknown>;
   const fn = ns[ref.export];
   if (typeof fn !== "function") {
-    throw new DaskflowError(`The Bag function '${ref.export}' is not exported from ${ref.module} on the worker. Export it at the top level of that module under its own name.`);
+    throw new DaskflowError(`The function '${ref.export}' is not exported from ${ref.module} on the worker. Export it at the top level of that module under its own name.`);
   }
   return fn as Fn;
 }

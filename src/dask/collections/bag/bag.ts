@@ -126,7 +126,8 @@ export class Bag<T> extends BagBase<T[]> {
   }
 
   #fn(what: string, fn: unknown, extra = true): FnRef {
-    return shipFunction(`Bag.${what}()`, fn, extra);
+    const passIn = extra ? (v: string) => `Pass data in as extra arguments instead, e.g. bag.map((x, ${v}) => ..., ${v})` : () => "Put the data in the Bag's elements instead";
+    return shipFunction(`Bag.${what}()`, fn, passIn);
   }
 
   /** `fn(x, ...extra)` for every element; `extra` is data shipped with the function. */

@@ -1,18 +1,21 @@
 /**
- * Turning the functions given to a Bag into what its workers run: the function's source when it is self-contained,
- * else (it uses imports or module variables) a reference to where it is exported at a module's top level. Anything
- * else is an error when the Bag is built, naming the outer variable and saying how to pass the data in.
+ * Turning the functions given to a Bag (or a DaskClient) into what the worker sidecars run: the function's source
+ * when it is self-contained, else (it uses imports or module variables) a reference to where it is exported at a
+ * module's top level. Anything else is an error where the function is given, naming the outer variable and saying
+ * how to pass the data in.
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidOptionError } from "../../../core/errors.ts";
+import { referencedModules } from "../../shipping/referenced-modules.ts";
 import { freeVariables } from "./free-variables.ts";
 import type { FnRef } from "./plan.ts";
 import { moduleOf } from "./reference.ts";
 
 const shipped = new WeakMap<Function, FnRef>();
 
-export function shipFunction(what: string, fn: unknown, extraArgs: boolean): FnRef {
+/** `passIn(variable)`: how the data of an outer variable can reach the function instead, e.g. as an argument. */
+export function shipFunction(what: string, fn: unknown, passIn: (variable: string) => string): FnRef {
   if (typeof fn !== "function") throw new InvalidOptionError(`${what}: expected a function, got ${fn === null ? "null" : typeof fn}.`);
   const known = shipped.get(fn);
   if (known) return known;
@@ -28,12 +31,9 @@ export function shipFunction(what: string, fn: unknown, extraArgs: boolean): FnR
     const name = fn.name ? `'${fn.name}'` : "the function";
     if (!parsed.ok) throw new InvalidOptionError(`${what}: ${name} cannot be shipped to the workers: ${parsed.reason}.`);
     const vars = parsed.free.map((v) => `\`${v}\``).join(", ");
-    const passIn = extraArgs
-      ? ` Pass data in as extra arguments instead, e.g. bag.map((x, ${parsed.free[0]}) => ..., ${parsed.free[0]}),`
-      : " Put the data in the Bag's elements instead,";
     throw new InvalidOptionError(
-      `${what}: ${name} refers to ${vars}, from outside the function. Functions given to a Bag are shipped to the workers by their source, where outer variables do not exist.` +
-        `${passIn} or export the function from the top level of a module (it may then use imports and module variables; it is passed by reference).`,
+      `${what}: ${name} refers to ${vars}, from outside the function. It is shipped to the workers by its source, where outer variables do not exist. ` +
+        `${passIn(parsed.free[0]!)}, or export the function from the top level of a module (it may then use imports and module variables; it is passed by reference).`,
     );
   }
   shipped.set(fn, ref);
@@ -45,10 +45,6 @@ function entryUrl(): string | undefined {
   const script = process.argv[1];
   return script ? pathToFileURL(resolve(script)).href : undefined;
 }
-
-/** Modules of the functions passed by reference so far: clients ship them to the workers before a collection runs
- * (their refs sit inside encoded steps, so the plan cannot be searched for them). */
-export const referencedModules = new Set<string>();
 
 /** A function exported under its own name at the top level of a module file. */
 function byReference(what: string, fn: Function): FnRef | undefined {
