@@ -12,6 +12,7 @@ const cluster = fileCluster([{ nthreads: 1 }]);
 
 export const gpuWork = task({ name: "gpu-work" }, () => "ran");
 export const cpuWork = task({ name: "cpu-work" }, (x: number) => x + 1);
+export const sleepy = task({ name: "sleepy" }, (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
 
 test("a run that no worker can take ends CRASHED within its bound, naming what it asked for; other runs are unaffected", { timeout: 120_000 }, async () => {
   const started = Date.now();
@@ -45,7 +46,19 @@ test("a bridge that stops answering fails a query within its bound, naming what 
   await client.close();
 });
 
-export const sleepy = task({ name: "sleepy" }, (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+test("the end of a client's scope waits for unresolved work at most closeTimeoutSeconds, then cancels it and names it", { timeout: 120_000 }, async () => {
+  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address }) }, async () => {
+    const started = Date.now();
+    const error = await (async () => {
+      await using client = await getDaskClient({ closeTimeoutSeconds: 2 });
+      client.submit(sleepy, 20_000); // never read
+    })().catch((e: unknown) => e);
+    return { error: String(error), ms: Date.now() - started };
+  });
+  const { error, ms } = await f();
+  assert.match(error, /UnresolvedFuturesError: .*The client waited 2s \(closeTimeoutSeconds\) for their work; 1 still running then were cancelled: task run 'sleepy-[\w-]+'/);
+  assert.ok(ms < 10_000, `took ${ms} ms`);
+});
 
 // Last in this file: the cancelled task keeps the one-thread worker busy until its sleep ends.
 test("a flow past its timeout ends at the timeout on Dask: its running task run is cancelled, not waited for", { timeout: 120_000 }, async () => {

@@ -27,6 +27,8 @@ export interface ClientBinding {
   /** The client made this runner (outside any run): closing the client shuts it down with its cluster. */
   owned: boolean;
   bridge: BridgeTransport;
+  /** How long the end of the scope waits for the work of unresolved futures (getDaskClient's closeTimeoutSeconds). */
+  closeTimeoutSeconds: number;
 }
 
 type AnyTask = Task<never[], unknown>;
@@ -264,8 +266,15 @@ export class DaskClient implements AsyncDisposable {
     // No work is dropped half-way: it finishes (or fails) before the client lets go of it. Values still being read
     // (`return Promise.all(futures.map((f) => f.result()))` ends the scope first) arrive before the data they come
     // from is released, or the cluster they live on is closed with the client.
-    await Promise.all(futures.map((f) => this.#finish(f, !f.observed, owned).catch(() => {})));
-    const error = unresolvedError(left);
+    const finished = new Set<ClientFuture>();
+    const all = Promise.all(futures.map((f) => this.#finish(f, !f.observed, owned).catch(() => {}).then(() => finished.add(f))));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = this.#binding.closeTimeoutSeconds;
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, bound * 1000)))]).finally(() => clearTimeout(timer));
+    // Past the bound, the work still going is cancelled: the scope's end never waits for ever.
+    const running = futures.filter((f) => !finished.has(f));
+    if (running.length) await this.cancel(running).catch(() => {});
+    const error = unresolvedError(left, running.length ? { running: running.filter((f) => left.includes(f)), seconds: bound } : undefined);
     this.#closed = true;
     try {
       // A function's future is a task run's, which the runner releases, not data the bridge holds for this client.

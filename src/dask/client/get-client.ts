@@ -17,6 +17,11 @@ import { type ClientBinding, DaskClient } from "./client.ts";
 export interface DaskClientOptions {
   /** Fail when the cluster is not reachable within this many seconds (the error names the address). */
   timeoutSeconds?: number;
+  /**
+   * Default 300: how long the end of the client's scope waits for the work of futures left unresolved; past it
+   * that work is cancelled, and the UnresolvedFuturesError says which was still running.
+   */
+  closeTimeoutSeconds?: number;
   /** Outside a Dask run: connect to this scheduler instead of starting a temporary local cluster. */
   address?: string;
   /** Outside a Dask run: the Python with `distributed` for the client's own bridge. */
@@ -35,9 +40,11 @@ function daskRunnerOf(runner: TaskRunner | undefined): DaskTaskRunner | undefine
 }
 
 function checkOptions(options: DaskClientOptions): void {
-  const t = options.timeoutSeconds;
-  if (t !== undefined && !(typeof t === "number" && t > 0 && Number.isFinite(t))) {
-    throw new InvalidOptionError(`getDaskClient(): timeoutSeconds must be a positive number of seconds, got ${String(t)}.`);
+  for (const name of ["timeoutSeconds", "closeTimeoutSeconds"] as const) {
+    const t = options[name];
+    if (t !== undefined && !(typeof t === "number" && t > 0 && Number.isFinite(t))) {
+      throw new InvalidOptionError(`getDaskClient(): ${name} must be a positive number of seconds, got ${String(t)}.`);
+    }
   }
   if (options.address !== undefined && (typeof options.address !== "string" || !options.address.includes("://"))) {
     throw new InvalidOptionError(`getDaskClient(): address must be a scheduler address such as "tcp://127.0.0.1:8786", got ${JSON.stringify(options.address)}.`);
@@ -67,7 +74,7 @@ export async function getDaskClient(options: DaskClientOptions = {}): Promise<Da
   checkOptions(options);
   const scope = currentScope();
   const shared = options.address === undefined ? daskRunnerOf(scope?.runner) : undefined;
-  let binding: Omit<ClientBinding, "bridge">;
+  let binding: Omit<ClientBinding, "bridge" | "closeTimeoutSeconds">;
   if (shared) {
     binding = { runner: shared, scope: scope!, owned: false };
   } else {
@@ -84,7 +91,7 @@ export async function getDaskClient(options: DaskClientOptions = {}): Promise<Da
     const bridge = await within(binding.runner.clientBridge(options.timeoutSeconds), options.timeoutSeconds, () =>
       address ? `The Dask scheduler at ${address}` : "The Dask cluster",
     );
-    return new DaskClient({ ...binding, bridge });
+    return new DaskClient({ ...binding, bridge, closeTimeoutSeconds: options.closeTimeoutSeconds ?? 300 });
   } catch (error) {
     if (binding.owned) await binding.runner.shutdown().catch(() => {});
     throw error;
