@@ -8,6 +8,7 @@
 #   BENCH_HOLD_FREED_MS=10000 bash bench/run.sh large  # the same with the VM's free page reporting held back (root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/node.sh # the machine's Node if >= 22.13, else the pinned Node 24 (fetched once into .cache/node)
 
 if [ ! -x .venv/bin/python ]; then
   echo "bench: the repo-local Python environment is missing; run \`bash scripts/setup-python.sh\` (or \`npm run bench\`)." >&2

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
+source scripts/node.sh # the Node of scripts/setup.sh (the machine's if >= 22.13, else the pinned one), first on PATH
 
 echo "== typecheck"
 npx tsc -p tsconfig.json --noEmit
