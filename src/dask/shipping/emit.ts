@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Format } from "esbuild";
+import { ESBUILD_NODE_TARGET } from "../../node-support.ts";
 import { isCompiled, shippedPath } from "./module-map.ts";
 import { type Edge, esbuild, tsconfig } from "./trace.ts";
 
@@ -97,7 +98,7 @@ export async function emit(files: readonly string[], edges: ReadonlyMap<string, 
       metafile: true,
       platform: "node",
       format,
-      target: "node20",
+      target: ESBUILD_NODE_TARGET, // any supported Node may run it on a worker
       logLevel: "silent",
       ...tsconfig(),
     });

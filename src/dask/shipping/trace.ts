@@ -6,6 +6,7 @@
  */
 import { isBuiltin } from "node:module";
 import { resolve } from "node:path";
+import { ESBUILD_NODE_TARGET } from "../../node-support.ts";
 import { ShippingError } from "./errors.ts";
 
 export interface Edge {
@@ -55,7 +56,7 @@ export async function traceImports(entries: readonly string[], flowOnly?: string
       metafile: true,
       platform: "node",
       format: "esm",
-      target: "node20",
+      target: ESBUILD_NODE_TARGET, // any supported Node may run it on a worker
       logLevel: "silent",
       loader: { ".node": "copy" },
       ...tsconfig(),
