@@ -3,10 +3,12 @@
  * the versions of Dask and the bridge), and with --address the scheduler's and workers' versions. Each problem is
  * printed with the command that fixes it; the exit code is 1 when there is one.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ENV_DIR, findProjectRoot } from "../dask/environment.ts";
 import { PACKAGE_ROOT, choosePython } from "../dask/paths.ts";
+import { MIN_NODE_TEXT, nodeSupported } from "../node-support.ts";
 import { version } from "../version.ts";
 import { REQUIREMENTS, inputsHash, pins } from "./inputs.ts";
 import { run } from "./run.ts";
@@ -14,8 +16,9 @@ import { readStamp } from "./stamp.ts";
 import { CORE_DISTRIBUTIONS, installedVersions } from "./versions.ts";
 
 export const usage = `npx daskflow doctor [--address tcp://HOST:PORT]
-  Prints Node, the Python environment a flow here would use, and its distributed/dask/daskflow-bridge versions;
-  with --address also the scheduler's and workers' versions (mismatches flagged). Exit code 1 on any problem.`;
+  Prints Node (flagged below 22.13), the Python environment a flow here would use, and its
+  distributed/dask/daskflow-bridge versions; with --address also the scheduler's and workers' versions (mismatches
+  flagged). Exit code 1 on any problem.`;
 
 /** Runs in the environment's Python: the cluster's versions, as Dask reports them, and the bridge on each worker. */
 const CLUSTER_PROBE = `import json, sys
@@ -43,9 +46,11 @@ export function doctor(argv: string[]): number {
   };
   const show = (label: string, value: string) => console.log(`${label.padEnd(17)} ${value}`);
 
-  show("Node", `${process.version} (${process.execPath})`);
-  show("daskflow", `${version} (${PACKAGE_ROOT})`);
   const root = findProjectRoot(process.cwd());
+  show("Node", `${process.version} (${process.execPath})`);
+  const node = nodeProblem(process.version, root);
+  if (node) problem(node.what, node.fix);
+  show("daskflow", `${version} (${PACKAGE_ROOT})`);
   show("project root", root ?? "(no package.json here or above)");
   const python = choosePython(undefined);
   show("environment", `${python.path} (from ${python.source})`);
@@ -96,6 +101,17 @@ export function doctor(argv: string[]): number {
     }
   }
   return finish(problems);
+}
+
+/** A flow process on a Node daskflow does not support: what, and the fix (in daskflow's own repository, its script). */
+export function nodeProblem(nodeVersion: string, projectRoot: string | undefined): { what: string; fix: string } | undefined {
+  if (nodeSupported(nodeVersion)) return undefined;
+  const repoScript = projectRoot !== undefined && existsSync(join(projectRoot, "scripts", "node.sh")) && existsSync(join(projectRoot, "src", "node-support.ts"));
+  return {
+    what: `Node ${nodeVersion} is older than ${MIN_NODE_TEXT}, the lowest Node daskflow supports`,
+    fix: `install Node.js 24 (or ${MIN_NODE_TEXT} or newer), e.g. from https://nodejs.org or \`nvm install 24\`, and run flows with it` +
+      (repoScript ? "; in daskflow's repository, `bash scripts/node.sh CMD` runs CMD on the pinned Node 24 (npm start and npm test do)" : ""),
+  };
 }
 
 function finish(problems: string[]): number {
