@@ -2,7 +2,8 @@
  * A new user's path, for real: `npm pack` this repository, install the tarball and tsx into a fresh project in a
  * temporary folder, `npx daskflow setup`, run the README's flow (test/package/project/flow.ts) on a LocalCluster from
  * the project root, a subfolder and outside the project; then setup's second run, doctor (also against a running
- * scheduler), a bridge of another version, and the error paths a missing or bare Python gives.
+ * scheduler), a bridge of another version, and the error paths a missing or bare Python gives. The suite runs on
+ * Node 24; a second project does the same from the tarball on the lowest supported Node 22 (scripts/node.sh's pin).
  * pip's downloads stay in the repo's .cache/pip, so a second run (and CI's) installs from the cache.
  */
 import { after, before, test } from "node:test";
@@ -13,11 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO, type TestCluster, startCluster } from "../dask/fixtures.ts";
+import { pinnedNodeBin } from "../helpers.ts";
 
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string; devDependencies: Record<string, string> };
 const PIP_CACHE = join(REPO, ".cache", "pip");
 let dir: string;
 let project: string;
+let tarball: string;
 
 interface Ran {
   code: number;
@@ -54,12 +57,13 @@ before(async () => {
   project = join(dir, "my-project");
   mkdirSync(join(project, "src", "deep"), { recursive: true });
   ok(await sh("npm", ["pack", "--silent", "--pack-destination", dir], REPO), "npm pack"); // runs `prepare`: builds dist/
-  const tarball = readdirSync(dir).find((name) => name.endsWith(".tgz"));
-  assert.ok(tarball, "npm pack made a tarball");
+  const packed = readdirSync(dir).find((name) => name.endsWith(".tgz"));
+  assert.ok(packed, "npm pack made a tarball");
+  tarball = join(dir, packed);
   // The README's commands, from an empty folder.
   ok(await sh("npm", ["init", "-y"], project), "npm init");
   ok(await sh("npm", ["pkg", "set", "type=module"], project), "npm pkg set");
-  ok(await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(dir, tarball), `tsx@${pkg.devDependencies.tsx}`], project), "npm install");
+  ok(await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `tsx@${pkg.devDependencies.tsx}`], project), "npm install");
   cpSync(join(REPO, "test", "package", "project", "flow.ts"), join(project, "flow.ts"));
 });
 
@@ -172,4 +176,28 @@ test("no Python, or one without distributed: setup and the flow say what is miss
   const none = await sh(join(project, "node_modules", ".bin", "tsx"), ["flow.mts"], outside, { PATH: `${join(bare, "bin")}:${process.env.PATH}` });
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, new RegExp(`\\(from python3 on PATH\\) cannot import 'distributed'.*no \\.daskflow/venv was found in '${outside}' or their parents`));
+});
+
+test("on the lowest supported Node 22: npm install (engines enforced), npx daskflow setup, the flow and doctor", async (t) => {
+  const bin = pinnedNodeBin("lowest");
+  if (!bin) return t.skip(`no Node 22 pinned for ${process.platform}-${process.arch} in scripts/node.sh`);
+  const node22 = { PATH: `${bin}:${process.env.PATH}` }; // npm and npx run on it too (#!/usr/bin/env node)
+  const version = ok(await sh("node", ["--version"], dir, node22), "node --version").stdout.trim();
+  assert.match(version, /^v22\./);
+  const project22 = join(dir, "node22-project");
+  mkdirSync(project22);
+  ok(await sh("npm", ["init", "-y"], project22, node22), "npm init");
+  ok(await sh("npm", ["pkg", "set", "type=module"], project22, node22), "npm pkg set");
+  ok(await sh("npm", ["install", "--engine-strict", "--no-audit", "--no-fund", "--prefer-offline", tarball, `tsx@${pkg.devDependencies.tsx}`], project22, node22), "npm install --engine-strict");
+  cpSync(join(REPO, "test", "package", "project", "flow.ts"), join(project22, "flow.ts"));
+
+  const setup = ok(await sh("npx", ["daskflow", "setup"], project22, node22), "setup");
+  assert.match(setup.stdout, new RegExp(`ready: .*daskflow-bridge ${pkg.version}`));
+  const flowRun = ok(await sh("npx", ["tsx", "flow.ts"], project22, node22), "the flow");
+  assert.match(flowRun.stdout, new RegExp(RESULT));
+  // The sidecars ran on the flow's own Node 22 (another major would be a warning), and no Node warning reached the user.
+  assert.doesNotMatch(flowRun.stderr, /another major version|\(node:\d+\) \w*Warning:/);
+  const doctor = ok(await sh("npx", ["daskflow", "doctor"], project22, node22), "doctor");
+  assert.ok(doctor.stdout.startsWith(`${"Node".padEnd(17)} ${version} (${join(bin, "node")})\n`), doctor.stdout);
+  assert.match(doctor.stdout, /no problems found/);
 });
