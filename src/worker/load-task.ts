@@ -12,6 +12,9 @@ import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
 import { toShippedUrl } from "../dask/shipping/module-map.ts";
 
 const imports = new Map<string, Promise<unknown>>();
+/** Modules whose evaluation threw on this worker, with the error: their tasks fail with it, even those defined
+ * above the line that threw (they registered, but the module around them is broken). */
+const broken = new Map<string, Error>();
 
 /** The flow process's TS loader (tsx), imported before the first user module: daskflow itself needs none. */
 let loaders: Promise<void> | undefined;
@@ -27,6 +30,9 @@ export function importOnce(url: string): Promise<unknown> {
   let importing = imports.get(url);
   if (!importing) {
     importing = userLoaders().then(() => import(toShippedUrl(url)));
+    // A module that threw while it loaded is broken here, however its import began (a task's, a class's, or the
+    // preload, after which its tasks are found registered without another import).
+    importing.catch((raw: unknown) => broken.set(url, raw instanceof Error ? raw : new Error(String(raw))));
     imports.set(url, importing);
   }
   return importing;
@@ -42,9 +48,6 @@ export function preload(urls: readonly string[]): void {
   }
 }
 
-/** Modules whose evaluation threw on this worker, with the error: their tasks fail with it, even those defined
- * above the line that threw (they registered, but the module around them is broken). */
-const broken = new Map<string, Error>();
 
 /** The import's error if it fails by the next turn of the event loop (a module throwing while it loads), else
  * undefined: an import still pending then is a module awaiting something (a flow call never ends on a worker). */
