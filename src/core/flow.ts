@@ -4,6 +4,7 @@
  */
 import { definitionSite } from "./callsite.ts";
 import { anchorModule } from "./module-classes.ts";
+import { noteFlowCallOnWorker } from "./task-definition.ts";
 import { type RunScope, currentScope, runInScope, scopeLogger } from "./context.ts";
 import { consoleSink, loggingThreshold } from "./logger.ts";
 import { CrashedRunError, InvalidOptionError, TaskTimeoutError } from "./errors.ts";
@@ -79,6 +80,8 @@ function makeFlow<A extends unknown[], R>(name: string, options: FlowOptions, fn
 async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<State<unknown>> {
   if (isWorkerImport()) {
     // A Dask worker imported the module that calls this flow at top level: never run it there.
+    const site = definitionSite("flow");
+    if (site.topLevel && site.moduleUrl) noteFlowCallOnWorker(site.moduleUrl, { flowName: name, at: site.at ?? site.moduleUrl });
     return new Promise(() => {});
   }
   const parent = currentScope();

@@ -38,6 +38,16 @@ interface Registry {
   byId: Map<string, TaskDefinition>;
   perModule: Map<string, number>;
   waiters: Map<string, Array<(def: TaskDefinition) => void>>;
+  /** On a worker: modules whose top level called a flow, which does not run there (see noteFlowCallOnWorker). */
+  flowCalls?: Map<string, FlowCallOnWorker>;
+}
+
+export interface FlowCallOnWorker {
+  flowName: string;
+  /** `file:line` of the call. */
+  at: string;
+  /** When it was made (Date.now()). */
+  since: number;
 }
 
 const KEY = Symbol.for("daskflow.taskRegistry");
@@ -84,4 +94,18 @@ export function whenTaskRegistered(id: string): Promise<TaskDefinition> {
     list.push(resolve);
     registry.waiters.set(id, list);
   });
+}
+
+/**
+ * On a worker, a module's top level called a flow: flows never run there, so a module that awaits the call stops at
+ * it, and the tasks it defines below the call never exist on the worker. Noted so a task waited for can fail soon
+ * with that reason instead of at the import bound.
+ */
+export function noteFlowCallOnWorker(moduleUrl: string, call: Omit<FlowCallOnWorker, "since">): void {
+  const calls = (registry.flowCalls ??= new Map());
+  if (!calls.has(moduleUrl)) calls.set(moduleUrl, { ...call, since: Date.now() });
+}
+
+export function flowCallOnWorker(moduleUrl: string): FlowCallOnWorker | undefined {
+  return registry.flowCalls?.get(moduleUrl);
 }

@@ -6,12 +6,14 @@
 import { setModuleImporter } from "../core/class-codec.ts";
 import { DaskflowError } from "../core/errors.ts";
 import { importTimeoutMs } from "../core/module-classes.ts";
-import { type TaskDefinition, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
+import { type TaskDefinition, flowCallOnWorker, lookupTask, whenTaskRegistered } from "../core/task-definition.ts";
 import type { TaskSpec } from "../dask/encode.ts";
 import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
 import { toShippedUrl } from "../dask/shipping/module-map.ts";
 
 const imports = new Map<string, Promise<unknown>>();
+/** How long a module may stay stopped at a top-level flow call before a task it has not defined is given up. */
+const STOPPED_AT_FLOW_MS = 3_000;
 /** Modules whose evaluation threw on this worker, with the error: their tasks fail with it, even those defined
  * above the line that threw (they registered, but the module around them is broken). */
 const broken = new Map<string, Error>();
@@ -73,9 +75,22 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
   if (found) return withSpec(found, spec);
   const importing = importOnce(spec.moduleUrl);
   let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
   const bound = importTimeoutMs();
   try {
     const def = await Promise.race([
+      // A module stopped at a top-level flow call (which never returns on a worker) will not define it.
+      new Promise<never>((_, reject) => {
+        poll = setInterval(() => {
+          const call = flowCallOnWorker(spec.moduleUrl);
+          if (!call || Date.now() - call.since < STOPPED_AT_FLOW_MS || lookupTask(spec.id)) return;
+          reject(
+            new DaskflowError(
+              `Task '${spec.name}' is never defined on a Dask worker: ${spec.moduleUrl} calls flow '${call.flowName}' at its top level (${call.at}), a worker importing the module stops at that call (flows do not run on workers), and '${spec.name}' is defined below it. Define tasks above the module's flow calls.`,
+            ),
+          );
+        }, 250);
+      }),
       whenTaskRegistered(spec.id),
       importing.then(() => {
         const registered = lookupTask(spec.id);
@@ -99,6 +114,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
     throw error;
   } finally {
     clearTimeout(timer);
+    clearInterval(poll);
   }
 }
 

@@ -8,8 +8,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { REPO, fileCluster } from "./fixtures.ts";
 
-/** Workers give up on a module that never binds a class after 3 s (default 60). */
-const cluster = fileCluster([{ nthreads: 1, env: { DASKFLOW_IMPORT_TIMEOUT_SECONDS: "3" } }]);
+/** Workers give up on a module that never binds a class after 10 s (default 60). */
+const cluster = fileCluster([{ nthreads: 1, env: { DASKFLOW_IMPORT_TIMEOUT_SECONDS: "10" } }]);
 
 function runScript(script: string, env: Record<string, string>, limitMs = 90_000): Promise<{ stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
@@ -40,7 +40,16 @@ test("a class whose module never finishes loading on the worker fails its task w
   const { stdout, ms } = await runScript("lost-class.ts", { DASK_ADDRESS: cluster.address }, 60_000);
   const line = /ERROR (.*)/.exec(stdout)?.[1];
   assert.ok(line, `no error line in:\n${stdout}`);
-  assert.match(line, /class Lost of file:\/\/.*lost-class\.ts could not be found in the Node sidecar \(pid \d+\) of a Dask worker within 3s/);
+  assert.match(line, /class Lost of file:\/\/.*lost-class\.ts could not be found in the Node sidecar \(pid \d+\) of a Dask worker within 10s/);
   assert.match(line, /define the class in a module that defines a task/);
   assert.ok(ms < 30_000, `took ${ms} ms`);
+});
+
+test("a task defined below a top-level flow call fails within seconds on Dask, saying why, not at the import bound", async () => {
+  const { stdout } = await runScript("task-below-flow.ts", { DASK_ADDRESS: cluster.address }, 60_000);
+  assert.match(stdout, /FIRST 2/);
+  const [, ms, message] = /ERROR after (\d+) ms: (.*)/.exec(stdout) ?? [];
+  assert.ok(message, `no error line in:\n${stdout}`);
+  assert.match(message, /Task 'late' is never defined on a Dask worker: .*task-below-flow\.ts calls flow 'first' at its top level .* Define tasks above the module's flow calls\./);
+  assert.ok(Number(ms) < 9_000, `took ${ms} ms (the import bound is 10 s)`);
 });
