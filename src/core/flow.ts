@@ -81,7 +81,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   if (isWorkerImport()) {
     // A Dask worker imported the module that calls this flow at top level: never run it there.
     const site = definitionSite("flow");
-    if (site.topLevel && site.moduleUrl) noteFlowCallOnWorker(site.moduleUrl, { flowName: name, at: site.at ?? site.moduleUrl });
+    if (site.topLevel && site.moduleUrl) noteFlowCallOnWorker(site.moduleUrl, { flowName: name });
     return new Promise(() => {});
   }
   const parent = currentScope();

@@ -44,8 +44,6 @@ interface Registry {
 
 export interface FlowCallOnWorker {
   flowName: string;
-  /** `file:line` of the call. */
-  at: string;
   /** When it was made (Date.now()). */
   since: number;
 }

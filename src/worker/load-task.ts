@@ -86,7 +86,7 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
           if (!call || Date.now() - call.since < STOPPED_AT_FLOW_MS || lookupTask(spec.id)) return;
           reject(
             new DaskflowError(
-              `Task '${spec.name}' is never defined on a Dask worker: ${spec.moduleUrl} calls flow '${call.flowName}' at its top level (${call.at}), a worker importing the module stops at that call (flows do not run on workers), and '${spec.name}' is defined below it. Define tasks above the module's flow calls.`,
+              `Task '${spec.name}' is never defined on a Dask worker: ${spec.moduleUrl} calls flow '${call.flowName}' at its top level, a worker importing the module stops at that call (flows do not run on workers), and '${spec.name}' is defined below it. Define tasks above the module's flow calls.`,
             ),
           );
         }, 250);
