@@ -1,0 +1,107 @@
+/**
+ * Run history: what is recorded about flow runs, task runs and logs, as the typed API (`history.*`), the CLI and the
+ * UI read it. The flow process writes it (src/history/recorder.ts); the stores (SQLite by default, PostgreSQL by
+ * URL) hold the same schema. Times are epoch milliseconds; ids are the run ids the engine gives.
+ */
+import type { StateType } from "../core/state.ts";
+
+export interface FlowRunRecord {
+  id: string;
+  /** The flow run's name, e.g. "crimson-otter". */
+  name: string;
+  flowName: string;
+  /** A short preview of the parameters (never the values themselves: they may be large or private). */
+  parameters: string;
+  state: StateType;
+  /** The state's name: "Completed", "Failed", "TimedOut", ... */
+  stateName: string;
+  /** The final state's message, with the names of failed task runs. */
+  message?: string | undefined;
+  startTime: number;
+  endTime?: number | undefined;
+  /** "DaskTaskRunner", "ConcurrentTaskRunner", ... */
+  runner: string;
+  clusterAddress?: string | undefined;
+  dashboardLink?: string | undefined;
+  /** The flow run this one resumed (durable runs), if any. */
+  resumedFrom?: string | undefined;
+  /** Task runs by state type, e.g. { COMPLETED: 98, FAILED: 2 }. */
+  taskCounts: Partial<Record<StateType, number>>;
+}
+
+export interface StateRecord {
+  type: StateType;
+  name: string;
+  timestamp: number;
+  message?: string | undefined;
+}
+
+export interface TaskRunRecord {
+  id: string;
+  flowRunId: string;
+  /** The task run's name, e.g. "add-3f2". */
+  name: string;
+  /** The task's name. */
+  taskName: string;
+  daskKey?: string | undefined;
+  worker?: string | undefined;
+  state: StateType;
+  stateName: string;
+  /** Every state with its time, first to last (PENDING, RUNNING, AWAITING_RETRY, ..., the final one). */
+  states: StateRecord[];
+  startTime?: number | undefined;
+  endTime?: number | undefined;
+  /** Attempts made (1 without retries). */
+  attempts: number;
+  /** Task run ids of its upstreams: futures among its arguments and in `waitFor`. */
+  upstream: string[];
+  cacheKey?: string | undefined;
+  cacheHit?: boolean | undefined;
+  resultLocation?: string | undefined;
+  /** "Name: message" and the stack, for a run that failed or crashed. */
+  error?: string | undefined;
+}
+
+export interface LogRecordRow {
+  id: number;
+  flowRunId: string;
+  taskRunId?: string | undefined;
+  level: "debug" | "info" | "warning" | "error" | "critical";
+  timestamp: number;
+  message: string;
+  worker?: string | undefined;
+}
+
+/** A page of rows and the cursor of the next one (keyset pagination: stable while runs are added). */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string | undefined;
+}
+
+export interface FlowRunQuery {
+  flowName?: string;
+  state?: StateType | readonly StateType[];
+  /** Runs that started at or after this time (a Date, epoch ms, or a duration back from now such as "24h"). */
+  since?: Date | number | string;
+  until?: Date | number | string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface TaskRunQuery {
+  flowRunId: string;
+  state?: StateType | readonly StateType[];
+  limit?: number;
+  cursor?: string;
+}
+
+export interface LogQuery {
+  flowRunId: string;
+  taskRunId?: string;
+  /** The lowest level shown. */
+  level?: LogRecordRow["level"];
+  /** Case-insensitive text search in messages. */
+  search?: string;
+  limit?: number;
+  cursor?: string;
+}
