@@ -27,6 +27,8 @@ export interface FlowRunRecord {
   resumedFrom?: string | undefined;
   /** Task runs by state type, e.g. { COMPLETED: 98, FAILED: 2 }. */
   taskCounts: Partial<Record<StateType, number>>;
+  /** When this record last changed (readers poll for changes with `updatedSince`). */
+  updatedAt: number;
 }
 
 export interface StateRecord {
@@ -60,6 +62,8 @@ export interface TaskRunRecord {
   resultLocation?: string | undefined;
   /** "Name: message" and the stack, for a run that failed or crashed. */
   error?: string | undefined;
+  /** When this record last changed. */
+  updatedAt: number;
 }
 
 export interface LogRecordRow {
@@ -91,6 +95,8 @@ export interface FlowRunQuery {
 export interface TaskRunQuery {
   flowRunId: string;
   state?: StateType | readonly StateType[];
+  /** Only records changed after this time (epoch ms): what a live page polls for. */
+  updatedSince?: number;
   limit?: number;
   cursor?: string;
 }
@@ -102,6 +108,8 @@ export interface LogQuery {
   level?: LogRecordRow["level"];
   /** Case-insensitive text search in messages. */
   search?: string;
+  /** Only lines with an id above this one: what a live page polls for. */
+  afterId?: number;
   limit?: number;
   cursor?: string;
 }
