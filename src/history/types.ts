@@ -25,6 +25,9 @@ export interface FlowRunRecord {
   dashboardLink?: string | undefined;
   /** The flow run this one resumed (durable runs), if any. */
   resumedFrom?: string | undefined;
+  /** The flow run that called this one, when it is nested (and the task run it was called in, if any). */
+  parentFlowRunId?: string | undefined;
+  parentTaskRunId?: string | undefined;
   /** Task runs by state type, e.g. { COMPLETED: 98, FAILED: 2 }. */
   taskCounts: Partial<Record<StateType, number>>;
   /** When this record last changed (readers poll for changes with `updatedSince`). */
@@ -45,6 +48,8 @@ export interface TaskRunRecord {
   name: string;
   /** The task's name. */
   taskName: string;
+  /** When it was submitted (epoch ms): the order task runs are listed in. */
+  created?: number | undefined;
   daskKey?: string | undefined;
   worker?: string | undefined;
   state: StateType;
@@ -112,4 +117,27 @@ export interface LogQuery {
   afterId?: number;
   limit?: number;
   cursor?: string;
+}
+
+/**
+ * A flow run's task runs in columns, sorted by start time: what a timeline draws (100,000 bars) without one object
+ * per task run. `worker[i]` indexes `workers` (-1: none known); `state[i]` indexes `states`; times are epoch ms
+ * (0 when not known: a run that never started, or, for `end`, is still running).
+ */
+export interface Timeline {
+  flowRunId: string;
+  ids: string[];
+  names: string[];
+  taskNames: string[];
+  workers: string[];
+  worker: number[];
+  start: number[];
+  end: number[];
+  states: string[];
+  state: number[];
+  /** The state's name ("Completed", "Cached", "TimedOut", ...), as indexes into `stateNames`. */
+  stateNames: string[];
+  stateName: number[];
+  attempts: number[];
+  cacheHit: boolean[];
 }
