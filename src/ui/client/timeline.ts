@@ -1,0 +1,264 @@
+/// <reference lib="dom" />
+/**
+ * The run's timeline on a canvas: a lane per worker, each task run a bar from its start to its end, coloured by
+ * state; cache hits teal, retried runs with an amber top edge. Wheel zooms around the pointer, drag pans,
+ * double-click resets. With more bars in view than can be told apart, each lane is drawn per pixel column as a
+ * stacked count of the task runs active there by state (difference arrays: O(bars + width), so 100k bars draw in
+ * milliseconds). Hover shows the bar's (or column's) details as text.
+ */
+import { STATES, type TimelineWire } from "./wire.ts";
+import { h, clear, duration, STATE_COLOR, CACHED_COLOR, RETRY_COLOR } from "./dom.ts";
+
+const LABEL_W = 150, AXIS_H = 22, MAX_SLOTS = 48, AGGREGATE_ABOVE = 3000;
+const GROUPS = [...STATES, "CACHED"] as const;
+const COLORS = GROUPS.map((g) => (g === "CACHED" ? CACHED_COLOR : STATE_COLOR[g]!));
+
+interface Lane { slots: number; y: number; h: number; bars: number[][] }
+
+export class Timeline {
+  readonly element: HTMLElement;
+  readonly #canvas = h("canvas", { class: "timeline-canvas", "aria-label": "Timeline of task runs by worker" });
+  readonly #tip = h("div", { class: "tip", hidden: "" });
+  readonly #note = h("p", { class: "muted timeline-note" });
+  #d?: TimelineWire;
+  #lanes: Lane[] = [];
+  #slot = new Int32Array(0);
+  #span = 1;
+  #v0 = 0;
+  #v1 = 1;
+  #agg?: { counts: Float32Array; w: number } | undefined;
+  #frame = 0;
+
+  constructor() {
+    const legend = h("div", { class: "legend" });
+    for (const [i, g] of GROUPS.entries()) {
+      if (g === "SCHEDULED") continue;
+      const sw = h("span", { class: "swatch" });
+      sw.style.background = COLORS[i]!;
+      legend.append(h("span", {}, sw, g === "CACHED" ? "cache hit" : g.toLowerCase()));
+    }
+    const retry = h("span", { class: "swatch retry" });
+    retry.style.borderTopColor = RETRY_COLOR;
+    legend.append(h("span", {}, retry, "retried"), h("span", { class: "muted" }, "· wheel: zoom · drag: pan · double-click: reset"));
+    this.element = h("div", { class: "timeline" }, legend, h("div", { class: "timeline-wrap" }, this.#canvas, this.#tip), this.#note);
+    this.#canvas.addEventListener("wheel", (e) => this.#wheel(e), { passive: false });
+    this.#canvas.addEventListener("mousemove", (e) => this.#hover(e));
+    this.#canvas.addEventListener("mouseleave", () => (this.#tip.hidden = true));
+    this.#canvas.addEventListener("dblclick", () => this.#reset());
+    this.#canvas.addEventListener("mousedown", (e) => this.#drag(e));
+    new ResizeObserver(() => this.draw()).observe(this.element);
+  }
+
+  /** New data (a first load, or a live run read again); keeps the zoom unless it was the whole run. */
+  set(d: TimelineWire): void {
+    const whole = !this.#d || (this.#v0 <= 0 && this.#v1 >= this.#span);
+    this.#d = d;
+    const n = d.names.length;
+    const byLane: number[][] = d.lanes.map(() => []);
+    let span = 1;
+    for (let i = 0; i < n; i++) {
+      if (d.start[i]! < 0) continue;
+      byLane[d.lane[i]!]!.push(i);
+      span = Math.max(span, this.#end(i));
+    }
+    this.#span = span;
+    this.#slot = new Int32Array(n);
+    let y = AXIS_H;
+    this.#lanes = byLane.map((bars) => {
+      // Pack overlapping bars (threads on one worker) into rows: the first row free at the bar's start.
+      bars.sort((a, b) => d.start[a]! - d.start[b]!);
+      const ends: number[] = [];
+      const rows: number[][] = [];
+      for (const i of bars) {
+        let r = ends.findIndex((e) => e <= d.start[i]!);
+        if (r < 0) r = ends.length < MAX_SLOTS ? ends.length : i % MAX_SLOTS;
+        ends[r] = Math.max(ends[r] ?? 0, this.#end(i));
+        (rows[r] ??= []).push(i);
+        this.#slot[i] = r;
+      }
+      const slots = Math.max(1, rows.length);
+      const lane = { slots, y, h: Math.min(140, Math.max(22, slots * 12)), bars: rows };
+      y += lane.h + 4;
+      return lane;
+    });
+    this.#canvas.style.height = `${Math.max(y, AXIS_H + 30)}px`;
+    if (whole) this.#reset(false);
+    this.draw();
+  }
+
+  #end(i: number): number {
+    const d = this.#d!;
+    return d.end[i]! >= 0 ? d.end[i]! : Math.max(d.start[i]!, d.now - d.t0);
+  }
+
+  #reset(redraw = true): void {
+    this.#v0 = 0;
+    this.#v1 = this.#span * 1.02;
+    if (redraw) this.draw();
+  }
+
+  draw(): void {
+    cancelAnimationFrame(this.#frame);
+    this.#frame = requestAnimationFrame(() => this.#paint());
+  }
+
+  #paint(): void {
+    const d = this.#d, c = this.#canvas;
+    if (!d) return;
+    const dpr = window.devicePixelRatio || 1, W = c.clientWidth, H = c.clientHeight;
+    c.width = Math.round(W * dpr);
+    c.height = Math.round(H * dpr);
+    const g = c.getContext("2d")!;
+    g.scale(dpr, dpr);
+    g.clearRect(0, 0, W, H);
+    g.font = "12px system-ui, sans-serif";
+    const plotW = Math.max(10, W - LABEL_W), k = plotW / (this.#v1 - this.#v0);
+    this.#axis(g, W, H, k);
+    let visible = 0;
+    for (let i = 0; i < d.names.length; i++) if (d.start[i]! >= 0 && d.start[i]! <= this.#v1 && this.#end(i) >= this.#v0) visible++;
+    this.#agg = visible > AGGREGATE_ABOVE ? { counts: this.#binned(plotW, k), w: plotW } : undefined;
+    for (const [li, lane] of this.#lanes.entries()) {
+      g.fillStyle = li % 2 ? "#f6f7f9" : "#eef0f3";
+      g.fillRect(LABEL_W, lane.y, plotW, lane.h);
+      g.fillStyle = "#333";
+      g.fillText(ellipsis(g, d.lanes[li]!, LABEL_W - 8), 4, lane.y + Math.min(lane.h / 2 + 4, 15));
+      if (this.#agg) this.#paintBins(g, li, lane);
+      else this.#paintBars(g, lane, k);
+    }
+    const unstarted = d.start.filter((s) => s < 0).length;
+    this.#note.textContent = `${d.names.length} task runs` + (unstarted ? `, ${unstarted} not started` : "") +
+      (this.#agg ? ` · ${visible} in view, drawn as counts per pixel column (zoom in for single bars)` : "");
+    c.dataset.mode = this.#agg ? "aggregated" : "bars";
+    c.dataset.bars = String(visible);
+    if (!c.dataset.drawn) {
+      c.dataset.drawn = String(performance.now());
+      performance.mark("timeline-drawn");
+    }
+  }
+
+  #axis(g: CanvasRenderingContext2D, W: number, H: number, k: number): void {
+    const span = this.#v1 - this.#v0, target = span / Math.max(1, (W - LABEL_W) / 110);
+    const step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 3e4, 6e4, 12e4, 3e5, 6e5, 18e5, 36e5, 72e5].find((s) => s >= target) ?? 144e5;
+    g.fillStyle = "#555";
+    g.strokeStyle = "#d8dbe0";
+    for (let t = Math.ceil(this.#v0 / step) * step; t <= this.#v1; t += step) {
+      const x = LABEL_W + (t - this.#v0) * k;
+      g.beginPath();
+      g.moveTo(x + 0.5, AXIS_H - 4);
+      g.lineTo(x + 0.5, H);
+      g.stroke();
+      g.fillText(`+${duration(t)}`, x + 3, 13);
+    }
+  }
+
+  #paintBars(g: CanvasRenderingContext2D, lane: Lane, k: number): void {
+    const d = this.#d!, rowH = lane.h / lane.slots;
+    for (const [r, row] of lane.bars.entries()) {
+      const y = lane.y + r * rowH;
+      for (const i of row) {
+        const s = d.start[i]!, e = this.#end(i);
+        if (s > this.#v1 || e < this.#v0) continue;
+        const x0 = LABEL_W + Math.max(0, (s - this.#v0) * k), x1 = LABEL_W + Math.min((e - this.#v0) * k, (this.#v1 - this.#v0) * k);
+        g.fillStyle = d.cached[i] ? CACHED_COLOR : STATE_COLOR[STATES[d.state[i]!]!]!;
+        g.fillRect(x0, y + 1, Math.max(1.5, x1 - x0 - (rowH > 6 ? 1 : 0)), Math.max(1, rowH - 2));
+        if (d.attempts[i]! > 1) {
+          g.fillStyle = RETRY_COLOR;
+          g.fillRect(x0, y + 1, Math.max(1.5, x1 - x0), Math.min(3, Math.max(1, rowH / 4)));
+        }
+      }
+    }
+  }
+
+  /** Task runs active per lane, state group and pixel column. */
+  #binned(w: number, k: number): Float32Array {
+    const d = this.#d!, G = GROUPS.length, cols = Math.ceil(w) + 1;
+    const counts = new Float32Array(this.#lanes.length * G * cols);
+    for (let i = 0; i < d.names.length; i++) {
+      const s = d.start[i]!, e = this.#end(i);
+      if (s < 0 || s > this.#v1 || e < this.#v0) continue;
+      const x0 = Math.max(0, Math.floor((s - this.#v0) * k)), x1 = Math.min(cols - 1, Math.floor((e - this.#v0) * k) + 1);
+      const base = (d.lane[i]! * G + (d.cached[i] ? G - 1 : d.state[i]!)) * cols;
+      counts[base + x0]! += 1;
+      counts[base + x1]! -= 1;
+    }
+    for (let b = 0; b < counts.length; b += cols) for (let x = 1; x < cols; x++) counts[b + x]! += counts[b + x - 1]!;
+    return counts;
+  }
+
+  #paintBins(g: CanvasRenderingContext2D, li: number, lane: Lane): void {
+    const { counts, w } = this.#agg!, G = GROUPS.length, cols = Math.ceil(w) + 1;
+    for (let x = 0; x < cols - 1; x++) {
+      let y = lane.y + lane.h;
+      for (let gi = 0; gi < G; gi++) {
+        const n = counts[(li * G + gi) * cols + x]!;
+        if (n <= 0) continue;
+        const hgt = Math.max(1, (n / lane.slots) * lane.h);
+        g.fillStyle = COLORS[gi]!;
+        g.fillRect(LABEL_W + x, y - hgt, 1, hgt);
+        y -= hgt;
+      }
+    }
+  }
+
+  #hover(e: MouseEvent): void {
+    const d = this.#d;
+    const r = this.#canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
+    const li = this.#lanes.findIndex((l) => y >= l.y && y < l.y + l.h);
+    const lane = this.#lanes[li];
+    if (!d || !lane || x < LABEL_W) return void (this.#tip.hidden = true);
+    const k = (this.#canvas.clientWidth - LABEL_W) / (this.#v1 - this.#v0), t = this.#v0 + (x - LABEL_W) / k;
+    const lines: string[] = [];
+    if (this.#agg) {
+      const { counts, w } = this.#agg, G = GROUPS.length, cols = Math.ceil(w) + 1, col = Math.floor(x - LABEL_W);
+      const parts = GROUPS.map((grp, gi) => [grp, counts[(li * G + gi) * cols + col] ?? 0] as const).filter(([, n]) => n > 0);
+      lines.push(`${d.lanes[li]}`, `+${duration(t)}: ${parts.reduce((a, [, n]) => a + n, 0)} task runs active`);
+      for (const [grp, n] of parts) lines.push(`  ${n} ${grp === "CACHED" ? "cache hits" : grp.toLowerCase()}`);
+    } else {
+      const row = lane.bars[Math.min(lane.slots - 1, Math.floor((y - lane.y) / (lane.h / lane.slots)))] ?? [];
+      const slack = 3 / k;
+      const i = row.find((j) => d.start[j]! - slack <= t && this.#end(j) + slack >= t);
+      if (i === undefined) return void (this.#tip.hidden = true);
+      const state = STATES[d.state[i]!]!;
+      lines.push(d.names[i]!, `${state.toLowerCase()}${d.cached[i] ? " (cache hit)" : ""} on ${d.lanes[li]}`,
+        `start +${duration(d.start[i])}, ${d.end[i]! >= 0 ? `took ${duration(d.end[i]! - d.start[i]!)}` : "still running"}`);
+      if (d.attempts[i]! > 1) lines.push(`${d.attempts[i]} attempts (retried)`);
+    }
+    clear(this.#tip, ...lines.map((l, n) => h("div", n === 0 ? { class: "tip-title" } : {}, l)));
+    this.#tip.hidden = false;
+    this.#tip.style.left = `${Math.min(x + 12, this.#canvas.clientWidth - 260)}px`;
+    this.#tip.style.top = `${y + 12}px`;
+  }
+
+  #wheel(e: WheelEvent): void {
+    e.preventDefault();
+    const r = this.#canvas.getBoundingClientRect(), x = Math.max(0, e.clientX - r.left - LABEL_W);
+    const span = this.#v1 - this.#v0, t = this.#v0 + (x / (r.width - LABEL_W)) * span;
+    const next = Math.min(this.#span * 1.02, Math.max(0.05, span * Math.pow(1.0015, e.deltaY)));
+    this.#v0 = Math.max(0, t - ((t - this.#v0) / span) * next);
+    this.#v1 = this.#v0 + next;
+    this.draw();
+  }
+
+  #drag(e: MouseEvent): void {
+    const startX = e.clientX, v0 = this.#v0, v1 = this.#v1, per = (v1 - v0) / Math.max(1, this.#canvas.clientWidth - LABEL_W);
+    const move = (m: MouseEvent) => {
+      const shift = Math.max(-v0, (startX - m.clientX) * per);
+      this.#v0 = v0 + shift;
+      this.#v1 = v1 + shift;
+      this.draw();
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  }
+}
+
+function ellipsis(g: CanvasRenderingContext2D, text: string, max: number): string {
+  if (g.measureText(text).width <= max) return text;
+  let s = text;
+  while (s.length > 1 && g.measureText(`…${s}`).width > max) s = s.slice(1);
+  return `…${s}`;
+}
