@@ -10,7 +10,7 @@ export async function runsPage(main: HTMLElement): Promise<void> {
   document.title = "Runs · daskflow";
   const params = new URLSearchParams(location.search);
   const api = new URLSearchParams();
-  for (const k of ["flow", "state", "since", "cursor"]) {
+  for (const k of ["flow", "state", "since", "cursor", "limit"]) {
     const v = params.get(k);
     if (v) api.set(k, v);
   }
