@@ -11,6 +11,7 @@ import type { FlowRunQuery, FlowRunRecord, LogQuery, LogRecordRow, Page, TaskRun
 export type { FlowRunQuery, FlowRunRecord, LogQuery, LogRecordRow, Page, StateRecord, TaskRunQuery, TaskRunRecord, Timeline } from "./types.ts";
 export type { WriteBatch, PruneCounts } from "./sql-store.ts";
 export { parseDuration } from "./query.ts";
+export { historyOff } from "../core/observer.ts";
 
 /** A history store: SQLite or PostgreSQL, the same API. */
 export type HistoryStore = SqlHistoryStore;
@@ -47,10 +48,6 @@ export function historyLocation(url: string | undefined = process.env.DASKFLOW_H
   return { kind: "sqlite", target, display: target };
 }
 
-/** Whether DASKFLOW_HISTORY turns recording off ("off", "0", "false", "no"). */
-export function historyOff(): boolean {
-  return /^(off|0|false|no)$/i.test(process.env.DASKFLOW_HISTORY?.trim() ?? "");
-}
 
 /** Opens (and creates or migrates) the store at `url`, DASKFLOW_HISTORY_URL or the default location. */
 export async function openHistory(options: { url?: string } = {}): Promise<HistoryStore> {

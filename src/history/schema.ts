@@ -16,7 +16,7 @@ const MIGRATIONS: Array<(d: Dialect) => string[]> = [
   (d) => [
     `CREATE TABLE flow_runs (
       id TEXT PRIMARY KEY, name TEXT NOT NULL, flow_name TEXT NOT NULL, parameters TEXT NOT NULL,
-      state TEXT NOT NULL, state_name TEXT NOT NULL, message TEXT,
+      state TEXT NOT NULL, state_name TEXT NOT NULL, message TEXT, error TEXT,
       start_time BIGINT NOT NULL, end_time BIGINT, runner TEXT NOT NULL, cluster_address TEXT, dashboard_link TEXT,
       resumed_from TEXT, parent_flow_run_id TEXT, parent_task_run_id TEXT, task_counts TEXT NOT NULL,
       updated_at BIGINT NOT NULL)`,

@@ -37,7 +37,7 @@ export interface PruneCounts {
   logs: number;
 }
 
-const FLOW_COLS = ["id", "name", "flow_name", "parameters", "state", "state_name", "message", "start_time", "end_time", "runner",
+const FLOW_COLS = ["id", "name", "flow_name", "parameters", "state", "state_name", "message", "error", "start_time", "end_time", "runner",
   "cluster_address", "dashboard_link", "resumed_from", "parent_flow_run_id", "parent_task_run_id", "task_counts", "updated_at"];
 const TASK_COLS = ["id", "flow_run_id", "name", "task_name", "created", "dask_key", "worker", "state", "state_name", "states",
   "start_time", "end_time", "attempts", "upstream", "cache_key", "cache_hit", "result_location", "error", "updated_at"];
@@ -224,7 +224,7 @@ export class SqlHistoryStore {
 }
 
 function flowRow(r: FlowRunRecord): unknown[] {
-  return [r.id, r.name, r.flowName, r.parameters, r.state, r.stateName, nul(r.message), r.startTime, nul(r.endTime), r.runner, nul(r.clusterAddress),
+  return [r.id, r.name, r.flowName, r.parameters, r.state, r.stateName, nul(r.message), nul(r.error), r.startTime, nul(r.endTime), r.runner, nul(r.clusterAddress),
     nul(r.dashboardLink), nul(r.resumedFrom), nul(r.parentFlowRunId), nul(r.parentTaskRunId), JSON.stringify(r.taskCounts), r.updatedAt];
 }
 
@@ -239,7 +239,7 @@ function taskRow(r: TaskRunRecord): unknown[] {
 function toFlowRun(r: Row): FlowRunRecord {
   return {
     id: String(r.id), name: String(r.name), flowName: String(r.flow_name), parameters: String(r.parameters), state: r.state as StateType,
-    stateName: String(r.state_name), message: str(r.message), startTime: Number(r.start_time), endTime: num(r.end_time), runner: String(r.runner),
+    stateName: String(r.state_name), message: str(r.message), error: str(r.error), startTime: Number(r.start_time), endTime: num(r.end_time), runner: String(r.runner),
     clusterAddress: str(r.cluster_address), dashboardLink: str(r.dashboard_link), resumedFrom: str(r.resumed_from),
     parentFlowRunId: str(r.parent_flow_run_id), parentTaskRunId: str(r.parent_task_run_id),
     taskCounts: JSON.parse(String(r.task_counts)) as FlowRunRecord["taskCounts"], updatedAt: Number(r.updated_at),

@@ -17,6 +17,8 @@ export interface FlowRunRecord {
   stateName: string;
   /** The final state's message, with the names of failed task runs. */
   message?: string | undefined;
+  /** "Name: message" and the stack of a failed or crashed run's error. */
+  error?: string | undefined;
   startTime: number;
   endTime?: number | undefined;
   /** "DaskTaskRunner", "ConcurrentTaskRunner", ... */
