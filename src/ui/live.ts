@@ -65,11 +65,8 @@ export class LiveHub {
     try {
       const store = await this.store();
       const started = Date.now();
+      // Read the run first and send it last: a page stops listening when the run is final, after what led there.
       const run = await store.flowRun(id);
-      if (run && run.updatedAt !== w.runUpdatedAt) {
-        w.runUpdatedAt = run.updatedAt;
-        this.#send(w, "run", run);
-      }
       const changed: TaskRunRecord[] = [];
       let cursor: string | undefined;
       do {
@@ -92,6 +89,10 @@ export class LiveHub {
       if (logs.length) {
         w.afterId = Math.max(w.afterId, ...logs.map((l) => l.id));
         this.#send(w, "logs", logs);
+      }
+      if (run && run.updatedAt !== w.runUpdatedAt) {
+        w.runUpdatedAt = run.updatedAt;
+        this.#send(w, "run", run);
       }
       w.since = started - SLACK_MS;
     } catch (error) {

@@ -66,10 +66,12 @@ function listen(api: string, first: FlowRunRecord, p: Parts): void {
     renderSummary(p.summary, run, p.dashboard);
     if (run.message) p.failedCard.hidden = false;
     if (FINAL.has(run.state)) {
-      // Final: one last read of everything, then stop listening.
+      // Final: stop listening, then one last read of the table and timeline (the server sent the run's
+      // final record after its task runs', so this only catches writes that raced it).
       source.close();
       clearInterval(tick);
       refreshTimeline();
+      void p.table.reload();
     }
   });
   source.addEventListener("tasks", (e) => {

@@ -42,11 +42,11 @@ export async function runsPage(main: HTMLElement): Promise<void> {
     ? h("table", { class: "runs" }, h("thead", {}, h("tr", {}, ...["State", "Flow", "Run", "Started", "Duration", "Task runs", "Runner"].map((c) => h("th", {}, c)))), body)
     : h("p", { class: "muted empty" }, params.toString() ? "No runs match these filters." : "No runs recorded yet: run a flow, then reload.");
   const pager = h("nav", { class: "pager" });
-  if (params.get("cursor")) pager.append(link(`?${without(params, "cursor")}`, "« Newest"));
+  if (params.get("cursor")) pager.append(link(`/?${without(params, "cursor")}`, "« Newest"));
   if (page.nextCursor) {
     const older = new URLSearchParams(params);
     older.set("cursor", page.nextCursor);
-    pager.append(link(`?${older}`, "Older »"));
+    pager.append(link(`/?${older}`, "Older »"));
   }
   clear(main, h("h1", {}, "Flow runs"), filters, table, pager);
 }

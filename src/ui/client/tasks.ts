@@ -40,6 +40,11 @@ export class TaskTable {
     clear(this.#pager, ...nav, h("span", { class: "muted" }, ` page ${page + 1}`));
   }
 
+  /** The page on screen, read again. */
+  reload(): Promise<void> {
+    return this.load(this.#page);
+  }
+
   /** Live: a changed task run replaces its row, a new one joins the last page when it matches and fits. */
   update(changed: TaskRunRecord[]): void {
     for (const t of changed) {
