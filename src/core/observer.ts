@@ -29,8 +29,8 @@ export interface RunObserver {
   flowEnded(flowRun: FlowRunInfo, state: State<unknown>, runner: object): Promise<void>;
   taskSubmitted(submission: ObservedSubmission): void;
   taskState(run: ObservedRun, state: State<unknown>): void;
-  /** A Dask worker ran it; `started` is when its attempt began there (epoch ms). */
-  taskWorker(run: ObservedRun, worker: string, started?: number): void;
+  /** A Dask worker ran it; `started` is when its attempt began there (epoch ms), `attempts` how many it made. */
+  taskWorker(run: ObservedRun, worker: string, started?: number, attempts?: number): void;
   /** The flow run's log sink, with its records also recorded. */
   recordLogs(sink: LogSink): LogSink;
 }

@@ -179,9 +179,10 @@ export type WorkerEvent =
       envelope?: Uint8Array;
       /** When the envelope stays on the cluster: its size in bytes. */
       nbytes?: number;
-      /** The worker's address and when each item began: for the run history. */
+      /** The worker's address, when each item began and its attempts: for the run history. */
       worker?: string;
       started?: number[];
+      attempts?: number[];
     }
   | {
       kind: "log";

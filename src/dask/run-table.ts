@@ -89,7 +89,7 @@ export class RunTable {
       event.states.forEach((record, i) => {
         const run = task.runs[i];
         const item = inline?.[i];
-        if (run && event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started?.[i]);
+        if (run && event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started?.[i], event.attempts?.[i]);
         if (run) this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
       });
       if (inline?.every(whole)) this.host.held.haveLocally(task, inline, true);

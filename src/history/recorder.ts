@@ -23,7 +23,7 @@ interface FlowEntry {
   record: FlowRunRecord;
   counts: Map<StateType, number>;
   runner: object;
-  /** Its task runs' ids, to forget them when it ends. */
+  /** Its task runs' ids in submission order (a task run's `seq` is its index), to forget them when it ends. */
   taskIds: string[];
 }
 
@@ -31,6 +31,8 @@ interface TaskEntry {
   record: TaskRunRecord & { created: number };
   flow: FlowEntry;
   retries: number;
+  /** Attempts a Dask worker reported (a batch item's retries send no states). */
+  reported?: number;
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
@@ -112,7 +114,7 @@ export class Recorder implements RunObserver {
     if (!flow || this.#broken) return;
     const now = Date.now();
     const record = {
-      id: s.taskRun.id, flowRunId: flow.record.id, name: s.taskRun.name, taskName: s.taskRun.taskName, created: now,
+      id: s.taskRun.id, flowRunId: flow.record.id, name: s.taskRun.name, taskName: s.taskRun.taskName, seq: flow.taskIds.length, created: now,
       state: StateType.PENDING, stateName: "Pending", states: [], attempts: 0, upstream: upstreamIds(s.args, s.waitFor), updatedAt: now,
     } satisfies TaskRunRecord;
     const entry: TaskEntry = { record, flow, retries: 0 };
@@ -142,7 +144,7 @@ export class Recorder implements RunObserver {
       r.endTime = state.timestamp;
       // A quick Dask attempt reports no Running state: a final Completed or Failed state still means it ran.
       const ran = r.startTime !== undefined || state.type === StateType.COMPLETED || state.type === StateType.FAILED;
-      r.attempts = entry.retries + (ran ? 1 : 0);
+      r.attempts = Math.max(entry.retries + (ran ? 1 : 0), entry.reported ?? 0);
       r.error = errorText(state.error);
       Object.assign(r, cacheFields(state));
       this.#open.delete(r.id);
@@ -152,10 +154,11 @@ export class Recorder implements RunObserver {
     this.#markTask(entry);
   }
 
-  taskWorker(run: ObservedRun, worker: string, started?: number): void {
+  taskWorker(run: ObservedRun, worker: string, started?: number, attempts?: number): void {
     const entry = this.#open.get(run.taskRunId);
     if (!entry) return;
     entry.record.worker = worker;
+    if (attempts !== undefined) entry.reported = attempts;
     if (started !== undefined && (entry.record.startTime === undefined || started < entry.record.startTime)) entry.record.startTime = started;
   }
 

@@ -25,10 +25,10 @@ const MIGRATIONS: Array<(d: Dialect) => string[]> = [
     `CREATE INDEX flow_runs_flow_start ON flow_runs (flow_name, start_time, id)`,
     `CREATE TABLE task_runs (
       id TEXT PRIMARY KEY, flow_run_id TEXT NOT NULL, name TEXT NOT NULL, task_name TEXT NOT NULL,
-      created BIGINT NOT NULL, dask_key TEXT, worker TEXT, state TEXT NOT NULL, state_name TEXT NOT NULL,
+      seq INTEGER NOT NULL, created BIGINT NOT NULL, dask_key TEXT, worker TEXT, state TEXT NOT NULL, state_name TEXT NOT NULL,
       states TEXT NOT NULL, start_time BIGINT, end_time BIGINT, attempts INTEGER NOT NULL, upstream TEXT,
       cache_key TEXT, cache_hit SMALLINT, result_location TEXT, error TEXT, updated_at BIGINT NOT NULL)`,
-    `CREATE INDEX task_runs_flow ON task_runs (flow_run_id, created, id)`,
+    `CREATE INDEX task_runs_flow ON task_runs (flow_run_id, seq)`,
     `CREATE INDEX task_runs_flow_updated ON task_runs (flow_run_id, updated_at)`,
     `CREATE TABLE logs (
       id ${LOG_ID[d]}, flow_run_id TEXT NOT NULL, task_run_id TEXT, level SMALLINT NOT NULL,

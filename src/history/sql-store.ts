@@ -39,7 +39,7 @@ export interface PruneCounts {
 
 const FLOW_COLS = ["id", "name", "flow_name", "parameters", "state", "state_name", "message", "error", "start_time", "end_time", "runner",
   "cluster_address", "dashboard_link", "resumed_from", "parent_flow_run_id", "parent_task_run_id", "task_counts", "updated_at"];
-const TASK_COLS = ["id", "flow_run_id", "name", "task_name", "created", "dask_key", "worker", "state", "state_name", "states",
+const TASK_COLS = ["id", "flow_run_id", "name", "task_name", "seq", "created", "dask_key", "worker", "state", "state_name", "states",
   "start_time", "end_time", "attempts", "upstream", "cache_key", "cache_hit", "result_location", "error", "updated_at"];
 const LOG_COLS = ["flow_run_id", "task_run_id", "level", "timestamp", "message", "worker"];
 const LEVEL_NAMES = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<number, LogRecordRow["level"]>;
@@ -139,7 +139,7 @@ export class SqlHistoryStore {
     return row ? toFlowRun(row) : undefined;
   }
 
-  /** In submission order; keyset by (created, id). */
+  /** In submission order; keyset by seq. */
   async taskRuns(q: TaskRunQuery): Promise<Page<TaskRunRecord>> {
     const where = ["flow_run_id = ?"];
     const params: unknown[] = [q.flowRunId];
@@ -147,15 +147,14 @@ export class SqlHistoryStore {
     if (s?.length) { where.push(`state IN ${inList(s)}`); params.push(...s); }
     if (q.updatedSince !== undefined) { where.push("updated_at > ?"); params.push(q.updatedSince); }
     if (q.cursor) {
-      const [t, id] = decodeCursor(q.cursor, 2);
-      where.push("(created > ? OR (created = ? AND id > ?))");
-      params.push(Number(t), Number(t), String(id));
+      where.push("seq > ?");
+      params.push(Number(decodeCursor(q.cursor, 1)[0]));
     }
     const limit = pageLimit(q.limit, 1000, 100_000);
-    const rows = await this.db.all(`SELECT * FROM task_runs WHERE ${where.join(" AND ")} ORDER BY created, id LIMIT ?`, [...params, limit + 1]);
+    const rows = await this.db.all(`SELECT * FROM task_runs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, [...params, limit + 1]);
     const items = rows.slice(0, limit).map(toTaskRun);
     const last = rows[limit - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([Number(last.created), String(last.id)]) : undefined };
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([Number(last.seq)]) : undefined };
   }
 
   /** Oldest first, by id (the order they were written). */
@@ -182,10 +181,10 @@ export class SqlHistoryStore {
   /** A flow run's task runs in columns, for a timeline of up to 100,000 bars (see `Timeline`). */
   async timeline(flowRunId: string): Promise<Timeline> {
     const rows = await this.db.all(
-      "SELECT id, name, task_name, worker, start_time, end_time, state, state_name, attempts, cache_hit, created FROM task_runs WHERE flow_run_id = ?",
+      "SELECT id, name, task_name, worker, start_time, end_time, state, state_name, attempts, cache_hit, created, seq FROM task_runs WHERE flow_run_id = ?",
       [flowRunId],
     );
-    rows.sort((a, b) => Number(a.start_time ?? a.created) - Number(b.start_time ?? b.created));
+    rows.sort((a, b) => Number(a.start_time ?? a.created) - Number(b.start_time ?? b.created) || Number(a.seq) - Number(b.seq));
     const t: Timeline = { flowRunId, ids: [], names: [], taskNames: [], workers: [], worker: [], start: [], end: [], states: [], state: [], stateNames: [], stateName: [], attempts: [], cacheHit: [] };
     const index = (list: string[], seen: Map<string, number>, v: string) => {
       let i = seen.get(v);
@@ -231,7 +230,7 @@ function flowRow(r: FlowRunRecord): unknown[] {
 function taskRow(r: TaskRunRecord): unknown[] {
   // States as [type, name, time, message?]: a task run's few states in ~40 bytes each.
   const packed = r.states.map((s) => (s.message === undefined ? [s.type, s.name, s.timestamp] : [s.type, s.name, s.timestamp, s.message]));
-  return [r.id, r.flowRunId, r.name, r.taskName, r.created ?? r.startTime ?? r.updatedAt, nul(r.daskKey), nul(r.worker), r.state, r.stateName,
+  return [r.id, r.flowRunId, r.name, r.taskName, r.seq ?? 0, r.created ?? r.startTime ?? r.updatedAt, nul(r.daskKey), nul(r.worker), r.state, r.stateName,
     JSON.stringify(packed), nul(r.startTime), nul(r.endTime), r.attempts, r.upstream.length ? JSON.stringify(r.upstream) : null, nul(r.cacheKey),
     r.cacheHit === undefined ? null : r.cacheHit ? 1 : 0, nul(r.resultLocation), nul(r.error), r.updatedAt];
 }
@@ -250,7 +249,7 @@ function toTaskRun(r: Row): TaskRunRecord {
   const packed = JSON.parse(String(r.states)) as Array<[StateType, string, number, string?]>;
   const stateList: StateRecord[] = packed.map(([type, name, timestamp, message]) => (message === undefined ? { type, name, timestamp } : { type, name, timestamp, message }));
   return {
-    id: String(r.id), flowRunId: String(r.flow_run_id), name: String(r.name), taskName: String(r.task_name), created: Number(r.created),
+    id: String(r.id), flowRunId: String(r.flow_run_id), name: String(r.name), taskName: String(r.task_name), seq: Number(r.seq), created: Number(r.created),
     daskKey: str(r.dask_key), worker: str(r.worker), state: r.state as StateType, stateName: String(r.state_name), states: stateList,
     startTime: num(r.start_time), endTime: num(r.end_time), attempts: Number(r.attempts),
     upstream: r.upstream === null ? [] : (JSON.parse(r.upstream as string) as string[]), cacheKey: str(r.cache_key),

@@ -50,8 +50,10 @@ export interface TaskRunRecord {
   name: string;
   /** The task's name. */
   taskName: string;
-  /** When it was submitted (epoch ms): the order task runs are listed in. */
+  /** When it was submitted (epoch ms). */
   created?: number | undefined;
+  /** Its place among its flow run's task runs in submission order (0, 1, ...): the order they are listed in. */
+  seq?: number | undefined;
   daskKey?: string | undefined;
   worker?: string | undefined;
   state: StateType;

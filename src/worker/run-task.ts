@@ -59,6 +59,8 @@ interface RunIds {
   eventKey: string;
   runId: string;
   runName: string;
+  /** Set by runOne: the attempts the engine made (for the run history; a batch item reports no retry states). */
+  attempts?: number;
 }
 
 /** One run: NotReady if an upstream did not complete, else the task engine with live logs (and states). */
@@ -131,6 +133,7 @@ async function runOne(
   clearTimeout(pendingRunning);
   await futures.settled();
   await nested.shutdown();
+  ids.attempts = taskRun.runCount;
   return final;
 }
 
@@ -158,14 +161,17 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   // A batch: the items run one after another, each through the engine; their states go back together.
   const states: State<unknown>[] = [];
   const started: number[] = [];
+  const attempts: number[] = [];
   for (const [i, item] of payload.batch.entries()) {
     started.push(Date.now());
-    states.push(await runOne(def, item.payload, deps, { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName }, request, send, true));
+    const ids: RunIds = { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName };
+    states.push(await runOne(def, item.payload, deps, ids, request, send, true));
+    attempts.push(ids.attempts ?? 0);
   }
-  finishBatch(send, key, meta, states, { worker: request.context.worker_address, started });
+  finishBatch(send, key, meta, states, { worker: request.context.worker_address, started, attempts });
 }
 
-function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], at?: { worker: string; started: number[] }): void {
+function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], at?: { worker: string; started: number[]; attempts: number[] }): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
   const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");

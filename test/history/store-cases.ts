@@ -14,7 +14,7 @@ export function flowRun(i: number, extra: Partial<FlowRunRecord> = {}): FlowRunR
 
 export function taskRun(flowRunId: string, i: number, extra: Partial<TaskRunRecord> = {}): TaskRunRecord {
   return {
-    id: `${flowRunId}-t${String(i).padStart(4, "0")}`, flowRunId, name: `add-${i}`, taskName: "add", created: 2_000_000 + i,
+    id: `${flowRunId}-t${String(i).padStart(4, "0")}`, flowRunId, name: `add-${i}`, taskName: "add", seq: i, created: 2_000_000 + i,
     state: "COMPLETED", stateName: "Completed",
     states: [{ type: "PENDING", name: "Pending", timestamp: 2_000_000 + i }, { type: "RUNNING", name: "Running", timestamp: 2_000_001 + i }, { type: "COMPLETED", name: "Completed", timestamp: 2_000_003 + i }],
     startTime: 2_000_001 + i, endTime: 2_000_003 + i, attempts: 1, upstream: [], updatedAt: 2_000_003 + i, ...extra,
