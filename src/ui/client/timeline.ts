@@ -24,6 +24,7 @@ export class Timeline {
   #lanes: Lane[] = [];
   #slot = new Int32Array(0);
   #span = 1;
+  #first = 0;
   #v0 = 0;
   #v1 = 1;
   #agg?: { counts: Float32Array; w: number } | undefined;
@@ -51,17 +52,19 @@ export class Timeline {
 
   /** New data (a first load, or a live run read again); keeps the zoom unless it was the whole run. */
   set(d: TimelineWire): void {
-    const whole = !this.#d || (this.#v0 <= 0 && this.#v1 >= this.#span);
+    const whole = !this.#d || (this.#v0 <= this.#first && this.#v1 >= this.#span);
     this.#d = d;
     const n = d.names.length;
     const byLane: number[][] = d.lanes.map(() => []);
-    let span = 1;
+    let span = 1, first = Infinity;
     for (let i = 0; i < n; i++) {
       if (d.start[i]! < 0) continue;
       byLane[d.lane[i]!]!.push(i);
       span = Math.max(span, this.#end(i));
+      first = Math.min(first, d.start[i]!);
     }
     this.#span = span;
+    this.#first = first === Infinity ? 0 : first;
     this.#slot = new Int32Array(n);
     let y = AXIS_H;
     this.#lanes = byLane.map((bars) => {
@@ -77,7 +80,7 @@ export class Timeline {
         this.#slot[i] = r;
       }
       const slots = Math.max(1, rows.length);
-      const lane = { slots, y, h: Math.min(140, Math.max(22, slots * 12)), bars: rows };
+      const lane = { slots, y, h: Math.min(160, Math.max(28, slots * 16)), bars: rows };
       y += lane.h + 4;
       return lane;
     });
@@ -91,9 +94,11 @@ export class Timeline {
     return d.end[i]! >= 0 ? d.end[i]! : Math.max(d.start[i]!, d.now - d.t0);
   }
 
+  /** The whole of the task runs (a cluster's start-up before the first is left out: wheel out to see it). */
   #reset(redraw = true): void {
-    this.#v0 = 0;
-    this.#v1 = this.#span * 1.02;
+    const pad = Math.max(1, (this.#span - this.#first) * 0.02);
+    this.#v0 = Math.max(0, this.#first - pad);
+    this.#v1 = this.#span + pad;
     if (redraw) this.draw();
   }
 
@@ -125,8 +130,10 @@ export class Timeline {
       if (this.#agg) this.#paintBins(g, li, lane);
       else this.#paintBars(g, lane, k);
     }
-    const unstarted = d.start.filter((s) => s < 0).length;
+    let unstarted = 0, first = Infinity;
+    for (const s of d.start) if (s < 0) unstarted++; else first = Math.min(first, s);
     this.#note.textContent = `${d.names.length} task runs` + (unstarted ? `, ${unstarted} not started` : "") +
+      (first > 500 && first < Infinity ? ` · the first started +${duration(first)} after the flow run began (wheel out to see from its start)` : "") +
       (this.#agg ? ` · ${visible} in view, drawn as counts per pixel column (zoom in for single bars)` : "");
     c.dataset.mode = this.#agg ? "aggregated" : "bars";
     c.dataset.bars = String(visible);
