@@ -1,5 +1,5 @@
 /** Flows the UI tests run for real (ConcurrentTaskRunner, in this process), recorded into the test's history file. */
-import { flow, task, getRunLogger, type State } from "../../src/index.ts";
+import { flow, task, getRunLogger, ConcurrentTaskRunner, type State } from "../../src/index.ts";
 
 export const EVIL = "<img src=x onerror=alert(1)>";
 
@@ -58,3 +58,14 @@ export function gated(): { run: Promise<State<number>>; release: () => void } {
   const live = flow({ name: "live" }, async () => waiter.submit().result());
   return { run: live.returnState(), release };
 }
+
+export const tiny = task({ name: "tiny" }, async (x: number) => {
+  await new Promise((r) => setTimeout(r, x % 3));
+  return x;
+});
+
+/** More task runs than the timeline draws one by one, 8 at a time (so zooming in separates them). */
+export const crowd = flow({ name: "crowd", taskRunner: new ConcurrentTaskRunner({ maxWorkers: 8 }) }, async (n: number) => {
+  const all = tiny.map(Array.from({ length: n }, (_, i) => i));
+  await Promise.all(all.map((f) => f.wait()));
+});

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, type Browser } from "./browser.ts";
 import { startUi, eventually, type UiHarness } from "./harness.ts";
-import { etl, report, gated, EVIL } from "./flows.ts";
+import { etl, report, gated, crowd, EVIL } from "./flows.ts";
 import type { FlowRunRecord } from "../../src/history/types.ts";
 
 let ui: UiHarness, browser: Browser, etlRun: FlowRunRecord;
@@ -169,4 +169,28 @@ test("a running flow's page updates by itself as its task runs change", async ()
     release();
     await run;
   }
+});
+
+test("a crowded timeline is drawn as counts per pixel column; the wheel zooms in to single bars", async () => {
+  await crowd(6000);
+  const run = await eventually("the crowd run recorded", async () => {
+    const r = (await ui.store.flowRuns({ flowName: "crowd" })).items[0];
+    return r?.endTime !== undefined && r.taskCounts.COMPLETED === 6000 ? r : undefined;
+  }, 60_000);
+  const page = await open(`/runs/${run.id}`);
+  await page.waitForSelector("canvas[data-drawn]");
+  const canvas = page.locator("canvas");
+  assert.equal(await canvas.getAttribute("data-mode"), "aggregated");
+  assert.equal(await canvas.getAttribute("data-bars"), "6000");
+  assert.match((await page.locator(".timeline-note").textContent())!, /6000 in view, drawn as counts per pixel column/);
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + 40);
+  for (let i = 0; i < 40 && (await canvas.getAttribute("data-mode")) === "aggregated"; i++) {
+    await page.mouse.wheel(0, -300);
+    await page.waitForTimeout(50);
+  }
+  assert.equal(await canvas.getAttribute("data-mode"), "bars");
+  const shown = Number(await canvas.getAttribute("data-bars"));
+  assert.ok(shown > 0 && shown <= 3000, `zoomed in to ${shown} bars`);
+  assert.deepEqual(page.errors, []);
 });

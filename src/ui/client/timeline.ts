@@ -11,6 +11,7 @@ import { h, clear, duration, STATE_COLOR, CACHED_COLOR, RETRY_COLOR } from "./do
 
 const LABEL_W = 150, AXIS_H = 22, MAX_SLOTS = 48, AGGREGATE_ABOVE = 3000;
 const GROUPS = [...STATES, "CACHED"] as const;
+const BAD = new Set<string>(["FAILED", "CRASHED"]);
 const COLORS = GROUPS.map((g) => (g === "CACHED" ? CACHED_COLOR : STATE_COLOR[g]!));
 
 interface Lane { slots: number; y: number; h: number; bars: number[][] }
@@ -154,7 +155,7 @@ export class Timeline {
       g.moveTo(x + 0.5, AXIS_H - 4);
       g.lineTo(x + 0.5, H);
       g.stroke();
-      g.fillText(`+${duration(t)}`, x + 3, 13);
+      g.fillText(`+${offset(t, step)}`, x + 3, 13);
     }
   }
 
@@ -192,17 +193,34 @@ export class Timeline {
     return counts;
   }
 
+  /**
+   * A lane's columns: height by how many task runs are active there (against the lane's busiest column), split by
+   * state in proportion; failed and crashed on top with at least a pixel, so one failure among thousands shows.
+   */
   #paintBins(g: CanvasRenderingContext2D, li: number, lane: Lane): void {
     const { counts, w } = this.#agg!, G = GROUPS.length, cols = Math.ceil(w) + 1;
+    const at = (gi: number, x: number) => counts[(li * G + gi) * cols + x]!;
+    let max = 0;
     for (let x = 0; x < cols - 1; x++) {
+      let total = 0;
+      for (let gi = 0; gi < G; gi++) total += at(gi, x);
+      max = Math.max(max, total);
+    }
+    if (max <= 0) return;
+    const order = [...GROUPS.keys()].sort((a, b) => Number(BAD.has(GROUPS[a]!)) - Number(BAD.has(GROUPS[b]!)));
+    for (let x = 0; x < cols - 1; x++) {
+      let total = 0;
+      for (let gi = 0; gi < G; gi++) total += at(gi, x);
+      if (total <= 0) continue;
+      const height = Math.max(2, (total / max) * (lane.h - 2));
       let y = lane.y + lane.h;
-      for (let gi = 0; gi < G; gi++) {
-        const n = counts[(li * G + gi) * cols + x]!;
+      for (const gi of order) {
+        const n = at(gi, x);
         if (n <= 0) continue;
-        const hgt = Math.max(1, (n / lane.slots) * lane.h);
+        const seg = Math.min(y - (lane.y + lane.h - height), Math.max(BAD.has(GROUPS[gi]!) ? 1 : 0, (n / total) * height));
         g.fillStyle = COLORS[gi]!;
-        g.fillRect(LABEL_W + x, y - hgt, 1, hgt);
-        y -= hgt;
+        g.fillRect(LABEL_W + x, y - seg, 1, seg);
+        y -= seg;
       }
     }
   }
@@ -218,7 +236,7 @@ export class Timeline {
     if (this.#agg) {
       const { counts, w } = this.#agg, G = GROUPS.length, cols = Math.ceil(w) + 1, col = Math.floor(x - LABEL_W);
       const parts = GROUPS.map((grp, gi) => [grp, counts[(li * G + gi) * cols + col] ?? 0] as const).filter(([, n]) => n > 0);
-      lines.push(`${d.lanes[li]}`, `+${duration(t)}: ${parts.reduce((a, [, n]) => a + n, 0)} task runs active`);
+      lines.push(`${d.lanes[li]}`, `+${offset(t, 1)}: ${parts.reduce((a, [, n]) => a + n, 0)} task runs active`);
       for (const [grp, n] of parts) lines.push(`  ${n} ${grp === "CACHED" ? "cache hits" : grp.toLowerCase()}`);
     } else {
       const row = lane.bars[Math.min(lane.slots - 1, Math.floor((y - lane.y) / (lane.h / lane.slots)))] ?? [];
@@ -227,7 +245,7 @@ export class Timeline {
       if (i === undefined) return void (this.#tip.hidden = true);
       const state = STATES[d.state[i]!]!;
       lines.push(d.names[i]!, `${state.toLowerCase()}${d.cached[i] ? " (cache hit)" : ""} on ${d.lanes[li]}`,
-        `start +${duration(d.start[i])}, ${d.end[i]! >= 0 ? `took ${duration(d.end[i]! - d.start[i]!)}` : "still running"}`);
+        `start +${offset(d.start[i]!, 1)}, ${d.end[i]! >= 0 ? `took ${duration(d.end[i]! - d.start[i]!)}` : "still running"}`);
       if (d.attempts[i]! > 1) lines.push(`${d.attempts[i]} attempts (retried)`);
     }
     clear(this.#tip, ...lines.map((l, n) => h("div", n === 0 ? { class: "tip-title" } : {}, l)));
@@ -268,4 +286,11 @@ function ellipsis(g: CanvasRenderingContext2D, text: string, max: number): strin
   let s = text;
   while (s.length > 1 && g.measureText(`…${s}`).width > max) s = s.slice(1);
   return `…${s}`;
+}
+
+/** A time after the flow run's start for the axis and tooltips, as precise as the tick step asks. */
+function offset(ms: number, step: number): string {
+  if (step >= 60_000) return `${Math.round(ms / 60_000)} min`;
+  const digits = step >= 1000 ? 0 : step >= 100 ? 1 : step >= 10 ? 2 : 3;
+  return `${(ms / 1000).toFixed(digits)} s`;
 }
