@@ -16,6 +16,8 @@ import type { FlowRunRecord, LogRecordRow, TaskRunRecord } from "./types.ts";
 
 const FLUSH_MS = 200;
 const FLUSH_ROWS = 2000;
+/** A task run not final yet is written once it is this old: most finish sooner and are written once, final. */
+const SETTLE_MS = 500;
 const MAX_MESSAGE = 2000;
 const MAX_ERROR = 8000;
 
@@ -99,7 +101,7 @@ export class Recorder implements RunObserver {
       if (state.type !== StateType.COMPLETED) r.error = errorText(state.error);
       entry.runner = runner;
       this.#mark(entry);
-      await this.flush();
+      await this.flush(true);
     } finally {
       this.#flows.delete(flowRun.id);
       for (const id of entry.taskIds) {
@@ -201,19 +203,26 @@ export class Recorder implements RunObserver {
     this.#timer.unref();
   }
 
-  /** Writes what changed in one transaction; resolves when it (and every write before it) is done. */
-  flush(): Promise<void> {
+  /** Writes what changed in one transaction; resolves when it (and every write before it) is done. `ending`: also
+   * task runs that have not settled (a flow run's end writes everything). */
+  flush(ending = false): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#soon = false;
     if (this.#broken) return this.#writing;
     const now = Date.now();
     const flowRuns = [...this.#dirtyFlows].map((f) => ({ ...f.record, ...clusterOf(f.runner), taskCounts: countsOf(f.counts), updatedAt: now }));
-    const taskRuns = [...this.#dirtyTasks].map((t) => t.record);
+    const taskRuns: TaskRunRecord[] = [];
+    const later = new Set<TaskEntry>();
+    for (const t of this.#dirtyTasks) {
+      if (t.record.endTime !== undefined || now - t.record.created >= SETTLE_MS || ending) taskRuns.push(t.record);
+      else later.add(t);
+    }
     const logs = this.#logs;
     this.#dirtyFlows = new Set();
-    this.#dirtyTasks = new Set();
+    this.#dirtyTasks = later;
     this.#logs = [];
+    if (later.size) this.#schedule();
     this.#writing = this.#writing
       .then(async () => {
         const store = await this.#openStore();

@@ -94,3 +94,35 @@ test("a failed flow run: its state, message naming the failed task runs, and err
   assert.equal(timeline.ids.length, 1);
   assert.equal(timeline.states[timeline.state[0]!], "FAILED");
 });
+
+test("a running flow run is in the history while it runs: its state, its running task run and its logs", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const slow = task(async function slow() {
+    getRunLogger().warning("slow is waiting");
+    await gate;
+    return 1;
+  });
+  const live = flow({ name: "history-live" }, async () => slow.submit().result());
+  const done = live();
+  try {
+    // The recorder writes what changed a few times a second: wait (bounded) for the running picture.
+    let seen: { run?: string; task?: string; log?: string } = {};
+    for (let i = 0; i < 100 && !(seen.task === "RUNNING" && seen.log); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const [run] = (await history.flowRuns({ flowName: "history-live" })).items;
+      if (!run) continue;
+      const [t] = (await history.taskRuns({ flowRunId: run.id })).items;
+      const [line] = (await history.logs({ flowRunId: run.id, search: "slow is waiting" })).items;
+      seen = { run: run.state, ...(t && { task: t.state }), ...(line && { log: line.taskRunId }) };
+    }
+    assert.equal(seen.run, "RUNNING");
+    assert.equal(seen.task, "RUNNING");
+    assert.ok(seen.log, "the task's log line, filed under its task run");
+  } finally {
+    release();
+    await done;
+  }
+  const [run] = (await history.flowRuns({ flowName: "history-live" })).items;
+  assert.equal(run?.state, "COMPLETED");
+});
