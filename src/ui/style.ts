@@ -46,5 +46,8 @@ pre { white-space: pre-wrap; word-break: break-word; font: 12.5px/1.4 ui-monospa
 .log-msg { white-space: pre-wrap; word-break: break-word; } .log-time, .log-src { color: #6a737d; }
 .log.warning .log-level { color: #b45309; } .log.error .log-level, .log.critical .log-level { color: #b42318; font-weight: 700; }
 .log.debug { color: #6a737d; }
+.chip { background: #e8f0fe; border-radius: 12px; padding: 1px 4px 1px 10px; font-size: 12.5px; }
+.chip button { border: 0; background: transparent; padding: 0 4px; }
+td button { font-size: 12px; padding: 0 6px; }
 .crumbs { margin: 0 0 8px; }
 `;

@@ -127,6 +127,15 @@ test("logs: the lowest level shown and a search, answered by the store", async (
   assert.equal(await page.locator(".log-lines .log .log-msg").textContent(), `a message with markup ${EVIL}`);
   await page.fill("input[aria-label='search logs']", "no such words anywhere");
   await page.waitForSelector(".log-lines p.empty");
+
+  // One task run's lines, from its row in the table.
+  await page.fill("input[aria-label='search logs']", "");
+  await page.locator("table.tasks tr", { hasText: "flaky" }).locator("button", { hasText: "logs" }).click();
+  await page.waitForSelector(".chip:has-text('task run flaky')");
+  await page.waitForFunction(() => document.querySelectorAll(".log-lines .log").length > 0 &&
+    Array.from(document.querySelectorAll(".log-lines .log-msg")).every((e) => e.textContent.includes("first attempt fails")));
+  await page.click("text=× all lines");
+  await page.waitForFunction(() => Array.from(document.querySelectorAll(".log-lines .log-msg")).some((e) => e.textContent === "one task failed, as it should"));
 });
 
 test("a task named <img src=x onerror=alert(1)> shows as text and runs nothing", async () => {

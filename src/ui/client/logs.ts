@@ -19,6 +19,8 @@ export class LogView {
   #atEnd = false;
   #lastId = 0;
   #generation = 0;
+  #task: { id: string; name: string } | undefined;
+  readonly #taskChip = h("span", { class: "chip", hidden: "" });
   /** The highest log id the first load saw: live lines are those after it. */
   maxId = 0;
 
@@ -31,7 +33,16 @@ export class LogView {
       clearTimeout(timer);
       timer = setTimeout(() => void this.load(), 200);
     });
-    this.element = h("div", {}, h("div", { class: "filters" }, h("label", {}, "Level ", this.#level), h("label", {}, "Search ", this.#search)), this.#list, this.#more);
+    this.element = h("div", {}, h("div", { class: "filters" }, h("label", {}, "Level ", this.#level), h("label", {}, "Search ", this.#search), this.#taskChip),
+      this.#list, this.#more);
+  }
+
+  /** Only one task run's lines (undefined: the whole run's). */
+  showTask(task: { id: string; name: string } | undefined): Promise<void> {
+    this.#task = task;
+    this.#taskChip.hidden = !task;
+    clear(this.#taskChip, task ? `task run ${task.name} ` : null, task ? button("× all lines", () => void this.showTask(undefined)) : null);
+    return this.load();
   }
 
   async load(): Promise<void> {
@@ -49,6 +60,7 @@ export class LogView {
     const q = new URLSearchParams({ limit: "200", level: this.#level.value });
     if (this.#search.value) q.set("search", this.#search.value);
     if (this.#cursor) q.set("cursor", this.#cursor);
+    if (this.#task) q.set("task", this.#task.id);
     return getJson<Page<LogRecordRow>>(`/api/runs/${encodeURIComponent(this.runId)}/logs?${q}`);
   }
 
@@ -66,7 +78,7 @@ export class LogView {
   append(rows: LogRecordRow[]): void {
     if (!this.#atEnd) return;
     const min = LEVELS.indexOf(this.#level.value as LogRecordRow["level"]), text = this.#search.value.toLowerCase();
-    const fresh = rows.filter((l) => l.id > this.#lastId && LEVELS.indexOf(l.level) >= min && (!text || l.message.toLowerCase().includes(text)));
+    const fresh = rows.filter((l) => l.id > this.#lastId && (!this.#task || l.taskRunId === this.#task.id) && LEVELS.indexOf(l.level) >= min && (!text || l.message.toLowerCase().includes(text)));
     if (!fresh.length) return;
     this.#list.querySelector(":scope > p.empty")?.remove();
     this.#list.append(...fresh.map(line));

@@ -24,9 +24,14 @@ export async function runPage(main: HTMLElement, id: string): Promise<void> {
   const table = new TaskTable(id);
   const logs = new LogView(id);
   const dashboard = h("span");
+  const logsCard = section("Logs", logs.element);
+  table.onLogs = (t) => {
+    void logs.showTask({ id: t.id, name: t.name });
+    logsCard.scrollIntoView({ behavior: "smooth" });
+  };
   renderSummary(summary, run, dashboard);
   clear(main, h("p", { class: "crumbs" }, link("/", "« All runs")), summary,
-    section("Timeline", timeline.element), failedCard, section("Task runs", table.element), section("Logs", logs.element),
+    section("Timeline", timeline.element), failedCard, section("Task runs", table.element), logsCard,
     section("Parameters", h("pre", { class: "params" }, run.parameters || "(none)")));
   performance.mark("run-summary");
   document.body.dataset.summary = String(performance.now());
@@ -49,14 +54,17 @@ interface Parts {
 
 function listen(api: string, first: FlowRunRecord, p: Parts): void {
   const source = new EventSource(`${api}/events?afterLog=${p.logs.maxId}`);
-  let run = first, pending: ReturnType<typeof setTimeout> | undefined, lastTimeline = 0;
+  let run = first, pending: ReturnType<typeof setTimeout> | undefined, lastTimeline = 0, cost = 0;
+  // The timeline is read whole: at most once a second, and for a huge run no more than a quarter of the time.
   const refreshTimeline = () => {
     if (pending) return;
-    const wait = Math.max(0, 1000 - (Date.now() - lastTimeline));
+    const wait = Math.max(0, Math.max(1000, cost * 4) - (Date.now() - lastTimeline));
     pending = setTimeout(() => {
       lastTimeline = Date.now();
-      pending = undefined;
-      void p.timeline();
+      void p.timeline().finally(() => {
+        cost = Date.now() - lastTimeline;
+        pending = undefined;
+      });
     }, wait);
   };
   // A running bar grows with time even when nothing changes.

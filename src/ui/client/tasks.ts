@@ -13,13 +13,16 @@ export class TaskTable {
   #page = 0;
   #full = false;
 
+  /** Called with a row's task run when its "logs" button is pressed. */
+  onLogs: (t: TaskRunRecord) => void = () => {};
+
   constructor(private readonly runId: string) {
     for (const [v, label] of [["", "any state"], ...STATES.map((s) => [s, s.toLowerCase()])] as [string, string][]) this.#state.append(h("option", { value: v }, label));
     this.#state.addEventListener("change", () => {
       this.#cursors = [undefined];
       void this.load(0);
     });
-    const head = h("tr", {}, ...["Task run", "Task", "State", "Worker", "Started", "Duration", "Attempts", "Cache"].map((c) => h("th", {}, c)));
+    const head = h("tr", {}, ...["Task run", "Task", "State", "Worker", "Started", "Duration", "Attempts", "Cache", ""].map((c) => h("th", {}, c)));
     this.element = h("div", {}, h("div", { class: "filters" }, h("label", {}, "State ", this.#state)), h("div", { class: "tasks-wrap" }, h("table", { class: "tasks" }, h("thead", {}, head), this.#body)), this.#pager);
   }
 
@@ -32,8 +35,8 @@ export class TaskTable {
     this.#page = page;
     this.#cursors[page + 1] = res.nextCursor;
     this.#full = res.items.length >= 100;
-    clear(this.#body, ...res.items.map(row));
-    if (!res.items.length) this.#body.append(h("tr", {}, h("td", { colspan: "8", class: "muted" }, "No task runs here yet.")));
+    clear(this.#body, ...res.items.map((t) => this.#row(t)));
+    if (!res.items.length) this.#body.append(h("tr", {}, h("td", { colspan: "9", class: "muted" }, "No task runs here yet.")));
     const nav: HTMLElement[] = [];
     if (page > 0) nav.push(button("« Previous", () => void this.load(page - 1)));
     if (res.nextCursor) nav.push(button("Next »", () => void this.load(page + 1)));
@@ -50,12 +53,18 @@ export class TaskTable {
     for (const t of changed) {
       const old = this.#body.querySelector(`tr[data-task="${CSS.escape(t.id)}"]`);
       const fits = !this.#state.value || this.#state.value === t.state;
-      if (old) old.replaceWith(fits ? row(t) : h("tr", { hidden: "" }));
+      if (old) old.replaceWith(fits ? this.#row(t) : h("tr", { hidden: "" }));
       else if (fits && !this.#full && this.#cursors[this.#page + 1] === undefined) {
         this.#body.querySelector("td[colspan]")?.parentElement?.remove();
-        this.#body.append(row(t));
+        this.#body.append(this.#row(t));
       }
     }
+  }
+
+  #row(t: TaskRunRecord): HTMLElement {
+    const tr = row(t);
+    tr.append(h("td", {}, button("logs", () => this.onLogs(t))));
+    return tr;
   }
 }
 
