@@ -6,13 +6,18 @@ import type { Pool, PoolClient } from "pg";
 import { DaskflowError } from "../core/errors.ts";
 import type { Db, Row, Tx } from "./sql-store.ts";
 
+/** Held in a variable: code shipping's tracer (src/dask/shipping/trace.ts) follows literal imports, and workers,
+ * which never record, must not be sent the driver. */
+const DRIVER = "pg";
+
 /** Any constant: the advisory lock that makes concurrent openers apply migrations one at a time. */
 const MIGRATION_LOCK = 7_240_424;
 
 export async function openPostgres(url: string): Promise<Db> {
   let pg: typeof import("pg");
   try {
-    pg = (await import("pg")).default as unknown as typeof import("pg");
+    const loaded = (await import(DRIVER)) as { default?: typeof import("pg") } & typeof import("pg");
+    pg = loaded.default ?? loaded;
   } catch (error) {
     throw new DaskflowError(
       `DASKFLOW_HISTORY_URL points at PostgreSQL, which needs the 'pg' package: run \`npm install pg\` in your project (${(error as Error).message}).`,

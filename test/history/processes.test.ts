@@ -87,3 +87,29 @@ test("an invalid PostgreSQL URL: one warning, the run completes", async () => {
   assert.equal(exit.code, 0, exit.stderr);
   assert.equal(exit.stderr.split("\n").filter((l) => l.includes("Run history")).length, 1, exit.stderr.slice(-2000));
 });
+
+test("DASKFLOW_HISTORY_RETENTION=30d prunes older runs in the background; a bad value warns once", async () => {
+  const url = join(dir, "retention", "history.db");
+  const seed = await openHistory({ url });
+  const old = Date.now() - 40 * 86_400_000;
+  await seed.write({
+    flowRuns: [{ id: "old", name: "old-run", flowName: "writer", parameters: "()", state: "COMPLETED", stateName: "Completed", startTime: old, endTime: old + 1, runner: "x", taskCounts: {}, updatedAt: old }],
+    logs: [{ flowRunId: "old", level: "info", timestamp: old, message: "old line" }],
+  });
+  await seed.close();
+  const exit = await writer({ DASKFLOW_HISTORY_URL: url, DASKFLOW_HISTORY_RETENTION: "30d", FLOWS: "1", TASKS: "5" });
+  assert.equal(exit.code, 0, exit.stderr);
+  const store = await openHistory({ url });
+  try {
+    const runs = (await store.flowRuns({ flowName: "writer" })).items;
+    assert.deepEqual(runs.map((r) => r.state), ["COMPLETED"], "the old run is gone, the new one is there");
+    assert.equal((await store.logs({ flowRunId: "old" })).items.length, 0);
+  } finally {
+    await store.close();
+  }
+  const bad = await writer({ DASKFLOW_HISTORY_URL: url, DASKFLOW_HISTORY_RETENTION: "30 days", FLOWS: "2", TASKS: "5" });
+  assert.equal(bad.code, 0, bad.stderr);
+  const warnings = bad.stderr.split("\n").filter((l) => l.includes("DASKFLOW_HISTORY_RETENTION"));
+  assert.equal(warnings.length, 1, bad.stderr);
+  assert.match(warnings[0]!, /'30 days' is not a duration/);
+});
