@@ -7,6 +7,19 @@ import { timeline } from "./timeline.ts";
 
 export class BadRequest extends Error {}
 
+/** A body already serialized (a cached timeline): sent as it is. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Timelines of final runs, serialized, by run id: a 100k task run timeline takes the store about half a second to
+ * read and never changes once its run is final. A few MB each, so only the last few are kept.
+ */
+const cached = new WeakMap<HistoryReader, Map<string, { updatedAt: number; json: RawJson }>>();
+const TIMELINES_KEPT = 4;
+const FINAL = new Set(["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]);
+
 const LEVELS = ["debug", "info", "warning", "error", "critical"] as const;
 const PAGE_MAX = 500;
 
@@ -50,8 +63,19 @@ export async function handleApi(store: HistoryReader, path: string, q: URLSearch
       if (cursor) query.cursor = cursor;
       return store.logs(query);
     }
-    case "timeline":
-      return timeline(store, run);
+    case "timeline": {
+      let timelines = cached.get(store);
+      if (!timelines) cached.set(store, (timelines = new Map<string, { updatedAt: number; json: RawJson }>()));
+      const hit = timelines.get(id);
+      if (hit && hit.updatedAt === run.updatedAt) return hit.json;
+      const json = new RawJson(JSON.stringify(await timeline(store, run)));
+      if (FINAL.has(run.state)) {
+        timelines.delete(id);
+        timelines.set(id, { updatedAt: run.updatedAt, json });
+        if (timelines.size > TIMELINES_KEPT) timelines.delete(timelines.keys().next().value!);
+      }
+      return json;
+    }
     case "dashboard":
       return { alive: await dashboardAlive(run.dashboardLink) };
   }

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { SHELL, STYLE, clientModule } from "./assets.ts";
-import { handleApi, BadRequest } from "./api.ts";
+import { handleApi, BadRequest, RawJson } from "./api.ts";
 import { LiveHub } from "./live.ts";
 import { InvalidOptionError } from "../core/errors.ts";
 import type { HistoryReader } from "./reader.ts";
@@ -78,7 +78,8 @@ export function createUiServer(options: UiServerOptions): { server: Server; live
     if (events) return live.subscribe(decodeURIComponent(events[1]!), req, res, HEADERS);
     if (path.startsWith("/api/")) {
       const body = await handleApi(await store(), path, url.searchParams);
-      return body === undefined ? send(res, 404, { error: `Not found: ${path}` }) : send(res, 200, body);
+      if (body === undefined) return send(res, 404, { error: `Not found: ${path}` });
+      return body instanceof RawJson ? text(res, 200, "application/json", body.text) : send(res, 200, body);
     }
     return send(res, 404, { error: `Not found: ${path}` });
   }
