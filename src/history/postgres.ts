@@ -23,7 +23,7 @@ export async function openPostgres(url: string): Promise<Db> {
       `DASKFLOW_HISTORY_URL points at PostgreSQL, which needs the 'pg' package: run \`npm install pg\` in your project (${(error as Error).message}).`,
     );
   }
-  const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+  const pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
   // An idle client losing its server (a restart) must not crash the flow process.
   pool.on("error", () => {});
   return new PostgresDb(pool);

@@ -73,7 +73,8 @@ export class Recorder implements RunObserver {
   constructor(private readonly url?: string) {}
 
   flowStarted(flowRun: FlowRunInfo, runner: { readonly name: string }, parent: { flowRunId?: string; taskRunId?: string }): void {
-    if (this.#broken) return;
+    // A nested flow run is recorded when its parent is (not when history was off for the parent's run).
+    if (this.#broken || (parent.flowRunId !== undefined && !this.#flows.has(parent.flowRunId))) return;
     const now = Date.now();
     const record: FlowRunRecord = {
       id: flowRun.id, name: flowRun.name, flowName: flowRun.flowName, parameters: previewParameters(flowRun.parameters),
