@@ -152,9 +152,13 @@ test("a task named <img src=x onerror=alert(1)> shows as text and runs nothing",
   }
 });
 
-test("a running flow's page updates by itself as its task runs change", async () => {
+test("a running flow's page updates by itself as its task runs change; the runs list shows the new run", async () => {
+  const list = await open("/");
+  await list.waitForSelector("table.runs");
   const { run, release } = gated();
   try {
+    await list.waitForFunction(() => Array.from(document.querySelectorAll("table.runs tbody tr")).some((r) => r.textContent.includes("live") && r.textContent.includes("Running")), undefined, { timeout: 8000 });
+    await list.close();
     const live = await eventually("the live run recorded with its task running", async () => {
       const r = (await ui.store.flowRuns({ flowName: "live", state: "RUNNING" })).items[0];
       const t = r && (await ui.store.taskRuns({ flowRunId: r.id, state: "RUNNING" })).items[0];

@@ -38,7 +38,11 @@ export async function runPage(main: HTMLElement, id: string): Promise<void> {
 
   const loadTimeline = async () => timeline.set(await getJson<TimelineWire>(`${api}/timeline`));
   const nFailed = failures(id, failed).then((n) => (failedCard.hidden = n === 0 && !run.message));
-  await Promise.all([loadTimeline(), table.load(0), logs.load(), nFailed, checkDashboard(api, run, dashboard)]);
+  // Each part fails alone, saying why (e.g. a store the server cannot read), and the rest of the page still shows.
+  const guard = (into: HTMLElement, work: Promise<unknown>) =>
+    work.catch((error: unknown) => into.append(h("p", { class: "error" }, `Could not load this part: ${(error as Error).message}`)));
+  await Promise.all([guard(timeline.element, loadTimeline()), guard(table.element, table.load(0)), guard(logs.element, logs.load()),
+    guard(failed, nFailed), checkDashboard(api, run, dashboard)]);
   if (!FINAL.has(run.state)) listen(api, run, { summary, dashboard, timeline: loadTimeline, table, logs, failed, failedCard });
 }
 

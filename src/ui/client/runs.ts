@@ -49,7 +49,23 @@ export async function runsPage(main: HTMLElement): Promise<void> {
     pager.append(link(`/?${older}`, "Older »"));
   }
   clear(main, h("h1", {}, "Flow runs"), filters, table, pager);
+  // New and running runs show up by themselves: the first page is read again every 3 s while the tab is visible
+  // (a page further on only while it shows a run still going).
+  const going = (items: FlowRunRecord[]) => items.some((r) => !FINAL.has(r.state));
+  if (!params.get("cursor") || going(page.items)) {
+    const timer = setInterval(() => {
+      if (document.hidden) return;
+      void getJson<Page<FlowRunRecord>>(`/api/runs?${api}`).then((next) => {
+        if (!next.items.length) return;
+        if (!table.isConnected || table.tagName !== "TABLE") return location.reload();
+        clear(body, ...next.items.map(row));
+        if (params.get("cursor") && !going(next.items)) clearInterval(timer);
+      });
+    }, 3000);
+  }
 }
+
+const FINAL = new Set(["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]);
 
 function row(run: FlowRunRecord): HTMLElement {
   const counts = h("span", { class: "counts" });
