@@ -29,6 +29,7 @@ class SqliteDb implements Db {
   readonly #statements = new Map<string, StatementSync>();
   /** Transactions of this connection one after the other (an async caller must not begin inside another). */
   #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   constructor(readonly db: DatabaseSync) {}
 
@@ -58,7 +59,12 @@ class SqliteDb implements Db {
         this.db.exec("COMMIT");
         return value;
       } catch (error) {
-        if (this.db.isTransaction) this.db.exec("ROLLBACK");
+        // Not `db.isTransaction`: Node 22.13 (the oldest supported) does not have it.
+        try {
+          this.db.exec("ROLLBACK");
+        } catch {
+          // SQLite rolled it back already
+        }
         throw error;
       }
     });
@@ -67,7 +73,8 @@ class SqliteDb implements Db {
   }
 
   close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
+    if (!this.#closed) this.db.close();
+    this.#closed = true;
     return Promise.resolve();
   }
 }
