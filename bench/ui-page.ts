@@ -55,7 +55,7 @@ try {
     }
     const f = (xs: number[]) => `${xs[0]!.toFixed(0)} ms cold, ${median(xs.slice(1)).toFixed(0)} ms warm`;
     rows.push(`${label}: first contentful paint ${f(fcp)}; summary shown ${f(summary)}; timeline drawn ${f(drawn)}; ` +
-      `store read + serialize of the timeline ${median(read).toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB`);
+      `store read + serialize of the timeline ${median(read).toFixed(1)} ms, ${(bytes / 1e3).toFixed(0)} kB`);
   }
   console.log(`cold = the first load (assets and the server's timeline cache empty); warm = median of the ${ROUNDS - 1} after:`);
   for (const r of rows) console.log(`  ${r}`);
