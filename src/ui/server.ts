@@ -75,7 +75,11 @@ export function createUiServer(options: UiServerOptions): { server: Server; live
     }
     if (path === "/favicon.ico") return void res.writeHead(204, HEADERS).end();
     const events = /^\/api\/runs\/([^/]+)\/events$/.exec(path);
-    if (events) return live.subscribe(decodeURIComponent(events[1]!), req, res, HEADERS);
+    if (events) {
+      const id = decodeURIComponent(events[1]!);
+      if (!(await (await store()).flowRun(id))) return send(res, 404, { error: `No flow run ${id}` });
+      return live.subscribe(id, req, res, HEADERS);
+    }
     if (path.startsWith("/api/")) {
       const body = await handleApi(await store(), path, url.searchParams);
       if (body === undefined) return send(res, 404, { error: `Not found: ${path}` });

@@ -72,6 +72,8 @@ test("on loopback by default: no token, security headers, read-only, foreign Hos
     const bad = await get(port, "/api/runs?state=DONE");
     assert.equal(bad.status, 400);
     assert.match(bad.body, /state must be among PENDING/);
+    assert.equal((await get(port, "/api/runs/no-such-run/events")).status, 404, "no event stream for a run that is not there");
+    assert.equal((await get(port, "/api/runs/no-such-run")).status, 404);
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host name.
     assert.equal((await get(port, "/api/runs", { host: `evil.example:${port}` })).status, 403);
   } finally {

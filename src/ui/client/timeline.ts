@@ -167,8 +167,10 @@ export class Timeline {
         const s = d.start[i]!, e = this.#end(i);
         if (s > this.#v1 || e < this.#v0) continue;
         const x0 = LABEL_W + Math.max(0, (s - this.#v0) * k), x1 = LABEL_W + Math.min((e - this.#v0) * k, (this.#v1 - this.#v0) * k);
-        g.fillStyle = d.cached[i] ? CACHED_COLOR : STATE_COLOR[STATES[d.state[i]!]!]!;
-        g.fillRect(x0, y + 1, Math.max(1.5, x1 - x0 - (rowH > 6 ? 1 : 0)), Math.max(1, rowH - 2));
+        const state = STATES[d.state[i]!]!;
+        g.fillStyle = d.cached[i] ? CACHED_COLOR : STATE_COLOR[state]!;
+        // A failure that took a millisecond still gets a bar one can see and hover.
+        g.fillRect(x0, y + 1, Math.max(BAD.has(state) ? 3 : 1.5, x1 - x0 - (rowH > 6 ? 1 : 0)), Math.max(1, rowH - 2));
         if (d.attempts[i]! > 1) {
           g.fillStyle = RETRY_COLOR;
           g.fillRect(x0, y + 1, Math.max(1.5, x1 - x0), Math.min(3, Math.max(1, rowH / 4)));
