@@ -76,6 +76,7 @@ function row(run: FlowRunRecord): HTMLElement {
     c.style.borderColor = STATE_COLOR[s] ?? "#999";
     counts.append(c);
   }
+  if (!counts.childElementCount) counts.append(h("span", { class: "muted" }, "none"));
   const end = run.endTime ?? (run.state === "RUNNING" ? Date.now() : undefined);
   return h("tr", { "data-run": run.id },
     h("td", {}, stateBadge(run.state, run.stateName)),
