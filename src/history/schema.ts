@@ -23,18 +23,21 @@ const MIGRATIONS: Array<(d: Dialect) => string[]> = [
     // The runs list: newest first, keyset by (start_time, id), optionally for one flow.
     `CREATE INDEX flow_runs_start ON flow_runs (start_time, id)`,
     `CREATE INDEX flow_runs_flow_start ON flow_runs (flow_name, start_time, id)`,
+    // Keyed by (flow run, submission order), not by the random task run id: a flow run's rows and index entries are
+    // written side by side, so a transaction of 500 new task runs touches a few pages, not 500 scattered ones (3x
+    // the CPU at 100,000 task runs). Nothing reads a task run by its id alone.
     `CREATE TABLE task_runs (
-      id TEXT PRIMARY KEY, flow_run_id TEXT NOT NULL, name TEXT NOT NULL, task_name TEXT NOT NULL,
+      id TEXT NOT NULL, flow_run_id TEXT NOT NULL, name TEXT NOT NULL, task_name TEXT NOT NULL,
       seq INTEGER NOT NULL, created BIGINT NOT NULL, dask_key TEXT, worker TEXT, state TEXT NOT NULL, state_name TEXT NOT NULL,
       states TEXT NOT NULL, start_time BIGINT, end_time BIGINT, attempts INTEGER NOT NULL, upstream TEXT,
-      cache_key TEXT, cache_hit SMALLINT, result_location TEXT, error TEXT, updated_at BIGINT NOT NULL)`,
-    `CREATE INDEX task_runs_flow ON task_runs (flow_run_id, seq)`,
+      cache_key TEXT, cache_hit SMALLINT, result_location TEXT, error TEXT, updated_at BIGINT NOT NULL,
+      PRIMARY KEY (flow_run_id, seq))`,
     `CREATE INDEX task_runs_flow_updated ON task_runs (flow_run_id, updated_at)`,
     `CREATE TABLE logs (
       id ${LOG_ID[d]}, flow_run_id TEXT NOT NULL, task_run_id TEXT, level SMALLINT NOT NULL,
       timestamp BIGINT NOT NULL, message TEXT NOT NULL, worker TEXT)`,
+    // A task run's lines are found through its flow run's (a random task run id would scatter index writes too).
     `CREATE INDEX logs_flow ON logs (flow_run_id, id)`,
-    `CREATE INDEX logs_task ON logs (task_run_id, id)`,
   ],
 ];
 

@@ -50,10 +50,10 @@ const num = (v: unknown): number | undefined => (v === null || v === undefined ?
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v));
 const nul = (v: unknown): unknown => (v === undefined ? null : v);
 
-function upsert(table: string, cols: string[], rows: unknown[][]): Array<[string, unknown[]]> {
-  const set = cols.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ");
+function upsert(table: string, cols: string[], rows: unknown[][], key: string[]): Array<[string, unknown[]]> {
+  const set = cols.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`).join(", ");
   return chunks(rows).map((part) => [
-    `INSERT INTO ${table} (${cols.join(", ")}) VALUES ${part.map(() => `(${cols.map(() => "?").join(", ")})`).join(", ")} ON CONFLICT (id) DO UPDATE SET ${set}`,
+    `INSERT INTO ${table} (${cols.join(", ")}) VALUES ${part.map(() => `(${cols.map(() => "?").join(", ")})`).join(", ")} ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${set}`,
     part.flat(),
   ]);
 }
@@ -100,8 +100,8 @@ export class SqlHistoryStore {
 
   async write(batch: WriteBatch): Promise<void> {
     const statements = [
-      ...upsert("flow_runs", FLOW_COLS, (batch.flowRuns ?? []).map(flowRow)),
-      ...upsert("task_runs", TASK_COLS, (batch.taskRuns ?? []).map(taskRow)),
+      ...upsert("flow_runs", FLOW_COLS, (batch.flowRuns ?? []).map(flowRow), ["id"]),
+      ...upsert("task_runs", TASK_COLS, (batch.taskRuns ?? []).map(taskRow), ["flow_run_id", "seq"]),
       ...insert("logs", LOG_COLS, (batch.logs ?? []).map((l) => [l.flowRunId, nul(l.taskRunId), LEVELS[l.level], l.timestamp, l.message, nul(l.worker)])),
     ];
     if (statements.length === 0) return;
@@ -159,9 +159,9 @@ export class SqlHistoryStore {
 
   /** Oldest first, by id (the order they were written). */
   async logs(q: LogQuery): Promise<Page<LogRecordRow>> {
-    const where = [q.taskRunId !== undefined ? "task_run_id = ?" : "flow_run_id = ?"];
-    const params: unknown[] = [q.taskRunId ?? q.flowRunId];
-    if (q.taskRunId !== undefined) { where.push("flow_run_id = ?"); params.push(q.flowRunId); }
+    const where = ["flow_run_id = ?"];
+    const params: unknown[] = [q.flowRunId];
+    if (q.taskRunId !== undefined) { where.push("task_run_id = ?"); params.push(q.taskRunId); }
     if (q.level !== undefined) { where.push("level >= ?"); params.push(LEVELS[q.level]); }
     if (q.search) { where.push("LOWER(message) LIKE ? ESCAPE '\\'"); params.push(likePattern(q.search)); }
     const after = Math.max(q.afterId ?? 0, q.cursor ? Number(decodeCursor(q.cursor, 1)[0]) : 0);
