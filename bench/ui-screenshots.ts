@@ -51,10 +51,12 @@ try {
   await page.goto(`${ui.url}/runs/${run.id}`);
   await page.waitForSelector("canvas[data-drawn]");
   const box = (await page.locator("canvas").boundingBox())!;
-  // Hover a bar, so the screenshot shows a tooltip.
-  for (let x = box.x + 200; x < box.x + box.width; x += 5) {
-    await page.mouse.move(x, box.y + 32);
-    if (await page.locator(".tip").isVisible()) break;
+  // Hover the retried upload, so the screenshot shows a tooltip and the lines to the task runs that waited for it.
+  search: for (let y = box.y + 26; y < box.y + box.height; y += 7) {
+    for (let x = box.x + box.width * 0.5; x < box.x + box.width; x += 8) {
+      await page.mouse.move(x, y);
+      if (((await page.locator(".tip-title").textContent({ timeout: 100 }).catch(() => "")) ?? "").startsWith("upload")) break search;
+    }
   }
   await page.screenshot({ path: join(DOCS, "ui-run.png") });
   console.log(`wrote ${join(DOCS, "ui-runs.png")} and ${join(DOCS, "ui-run.png")}`);

@@ -1,7 +1,7 @@
 /** A flow run's timeline in the browser's shape (client/wire.ts), from the store's columnar `timeline()`. */
 import type { FlowRunRecord } from "../history/types.ts";
 import type { HistoryReader } from "./reader.ts";
-import { STATES, type TimelineWire } from "./client/wire.ts";
+import { STATES, UPSTREAM_MAX, type TimelineWire } from "./client/wire.ts";
 
 /** The lane of task runs that ran in the flow process (no Dask worker). */
 const LOCAL = "flow process";
@@ -23,5 +23,26 @@ export async function timeline(store: HistoryReader, run: FlowRunRecord): Promis
     wire.state[i] = stateIndex[t.state[i]!] ?? 0;
     wire.cached[i] = t.cacheHit[i] ? 1 : 0;
   }
+  if (n > 0 && n <= UPSTREAM_MAX) wire.up = await upstreams(store, run.id, t.ids);
   return wire;
+}
+
+/** The upstream links, as indexes (the store's timeline has no upstream column; its task run pages do). */
+async function upstreams(store: HistoryReader, flowRunId: string, ids: string[]): Promise<number[][]> {
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const up: number[][] = ids.map(() => []);
+  let cursor: string | undefined;
+  do {
+    const page = await store.taskRuns({ flowRunId, limit: 5000, ...(cursor ? { cursor } : {}) });
+    for (const r of page.items) {
+      const i = index.get(r.id);
+      if (i === undefined) continue;
+      for (const u of r.upstream) {
+        const j = index.get(u);
+        if (j !== undefined) up[i]!.push(j);
+      }
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return up;
 }

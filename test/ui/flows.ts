@@ -21,6 +21,8 @@ export const flaky = task({ name: "flaky", retries: 1, retryDelaySeconds: 0 }, (
   return n;
 });
 
+export const plus = task({ name: "plus" }, (a: number, b: number) => a + b);
+
 export const evil = task({ name: EVIL }, () => {
   getRunLogger().warning(`a message with markup ${EVIL}`);
   return 1;
@@ -35,7 +37,8 @@ export const etl = flow({ name: "etl" }, async (n: number) => {
   const bad = boom.submit();
   const retried = flaky.submit(`etl-${n}-${Date.now()}`);
   const marked = evil.submit();
-  await Promise.all([...squares, bad, retried, marked].map((f) => f.wait()));
+  const pair = plus.submit(squares[1]!, squares[2]!);
+  await Promise.all([...squares, bad, retried, marked, pair].map((f) => f.wait()));
   log.error("one task failed, as it should");
   return squares;
 });

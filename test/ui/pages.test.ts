@@ -103,6 +103,13 @@ test("a finished run's page: timeline drawn per worker lane, task runs table, fa
   assert.match((await page.locator(".log-lines").textContent())!, /one task failed, as it should/);
   assert.equal(await page.locator("pre.params").textContent(), etlRun.parameters || "(none)");
 
+  // Upstream links: "plus" was given the futures of square(1) and square(2).
+  const wire = await page.evaluate(async (id) => (await (await fetch(`/api/runs/${id}/timeline`)).json()) as { names: string[]; up: number[][] }, etlRun.id);
+  const plusAt = wire.names.findIndex((n) => n.startsWith("plus-"));
+  const named = (i: number) => tasks.items.find((t) => t.name === wire.names[i]);
+  assert.deepEqual(wire.up[plusAt]!.map((i) => named(i)?.id).sort(), [...named(plusAt)!.upstream].sort());
+  assert.equal(wire.up[plusAt]!.length, 2);
+
   // Hover over a bar: its details as text.
   const box = (await page.locator("canvas").boundingBox())!;
   let tip = "";

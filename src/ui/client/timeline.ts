@@ -30,6 +30,8 @@ export class Timeline {
   #v1 = 1;
   #agg?: { counts: Float32Array; w: number } | undefined;
   #frame = 0;
+  /** The bar under the pointer: its upstream and downstream links are drawn. */
+  #hi: number | undefined;
 
   constructor() {
     const legend = h("div", { class: "legend" });
@@ -41,11 +43,14 @@ export class Timeline {
     }
     const retry = h("span", { class: "swatch retry" });
     retry.style.borderTopColor = RETRY_COLOR;
-    legend.append(h("span", {}, retry, "retried"), h("span", { class: "muted" }, "· wheel: zoom · drag: pan · double-click: reset"));
+    legend.append(h("span", {}, retry, "retried"), h("span", { class: "muted" }, "hover: details, lines to upstream (dark) and downstream (blue) · wheel: zoom · drag: pan · double-click: reset"));
     this.element = h("div", { class: "timeline" }, legend, h("div", { class: "timeline-wrap" }, this.#canvas, this.#tip), this.#note);
     this.#canvas.addEventListener("wheel", (e) => this.#wheel(e), { passive: false });
     this.#canvas.addEventListener("mousemove", (e) => this.#hover(e));
-    this.#canvas.addEventListener("mouseleave", () => (this.#tip.hidden = true));
+    this.#canvas.addEventListener("mouseleave", () => {
+      this.#tip.hidden = true;
+      this.#highlight(undefined);
+    });
     this.#canvas.addEventListener("dblclick", () => this.#reset());
     this.#canvas.addEventListener("mousedown", (e) => this.#drag(e));
     new ResizeObserver(() => this.draw()).observe(this.element);
@@ -131,6 +136,7 @@ export class Timeline {
       if (this.#agg) this.#paintBins(g, li, lane);
       else this.#paintBars(g, lane, k);
     }
+    if (!this.#agg && this.#hi !== undefined) this.#paintLinks(g, k);
     let unstarted = 0, first = Infinity;
     for (const s of d.start) if (s < 0) unstarted++; else first = Math.min(first, s);
     this.#note.textContent = `${d.names.length} task runs` + (unstarted ? `, ${unstarted} not started` : "") +
@@ -177,6 +183,40 @@ export class Timeline {
         }
       }
     }
+  }
+
+  #at(i: number, k: number, end: boolean): [number, number] {
+    const lane = this.#lanes[this.#d!.lane[i]!]!, rowH = lane.h / lane.slots;
+    return [LABEL_W + ((end ? this.#end(i) : this.#d!.start[i]!) - this.#v0) * k, lane.y + this.#slot[i]! * rowH + rowH / 2];
+  }
+
+  /** Lines from the hovered task run's upstreams' ends to its start (dark), and from its end to its downstreams (blue). */
+  #paintLinks(g: CanvasRenderingContext2D, k: number): void {
+    const d = this.#d!, hi = this.#hi!, up = d.up;
+    if (!up) return;
+    const line = (from: number, to: number, colour: string) => {
+      if (d.start[from]! < 0 || d.start[to]! < 0) return;
+      const [x0, y0] = this.#at(from, k, true), [x1, y1] = this.#at(to, k, false), mid = (x0 + x1) / 2;
+      g.strokeStyle = colour;
+      g.lineWidth = 1.5;
+      g.beginPath();
+      g.moveTo(x0, y0);
+      g.bezierCurveTo(mid, y0, mid, y1, x1, y1);
+      g.stroke();
+    };
+    g.save();
+    g.beginPath();
+    g.rect(LABEL_W, AXIS_H, this.#canvas.clientWidth - LABEL_W, this.#canvas.clientHeight - AXIS_H);
+    g.clip();
+    for (const j of up[hi] ?? []) line(j, hi, "#1f2a37");
+    for (let i = 0; i < up.length; i++) if (up[i]!.includes(hi)) line(hi, i, "#2563eb");
+    g.restore();
+  }
+
+  #highlight(i: number | undefined): void {
+    if (i === this.#hi) return;
+    this.#hi = i;
+    if (this.#d?.up) this.draw();
   }
 
   /** Task runs active per lane, state group and pixel column. */
@@ -232,7 +272,10 @@ export class Timeline {
     const r = this.#canvas.getBoundingClientRect(), x = e.clientX - r.left, y = e.clientY - r.top;
     const li = this.#lanes.findIndex((l) => y >= l.y && y < l.y + l.h);
     const lane = this.#lanes[li];
-    if (!d || !lane || x < LABEL_W) return void (this.#tip.hidden = true);
+    if (!d || !lane || x < LABEL_W) {
+      this.#highlight(undefined);
+      return void (this.#tip.hidden = true);
+    }
     const k = (this.#canvas.clientWidth - LABEL_W) / (this.#v1 - this.#v0), t = this.#v0 + (x - LABEL_W) / k;
     const lines: string[] = [];
     if (this.#agg) {
@@ -244,15 +287,22 @@ export class Timeline {
       const row = lane.bars[Math.min(lane.slots - 1, Math.floor((y - lane.y) / (lane.h / lane.slots)))] ?? [];
       const slack = 3 / k;
       const i = row.find((j) => d.start[j]! - slack <= t && this.#end(j) + slack >= t);
+      this.#highlight(i);
       if (i === undefined) return void (this.#tip.hidden = true);
       const state = STATES[d.state[i]!]!;
       lines.push(d.names[i]!, `${state.toLowerCase()}${d.cached[i] ? " (cache hit)" : ""} on ${d.lanes[li]}`,
         `start +${offset(d.start[i]!, 1)}, ${d.end[i]! >= 0 ? `took ${duration(d.end[i]! - d.start[i]!)}` : "still running"}`);
       if (d.attempts[i]! > 1) lines.push(`${d.attempts[i]} attempts (retried)`);
+      if (d.up) {
+        const ups = d.up[i]!.length, downs = d.up.reduce((n, u) => n + (u.includes(i) ? 1 : 0), 0);
+        if (ups || downs) lines.push(`${ups} upstream, ${downs} downstream (lines)`);
+      }
     }
     clear(this.#tip, ...lines.map((l, n) => h("div", n === 0 ? { class: "tip-title" } : {}, l)));
     this.#tip.hidden = false;
-    this.#tip.style.left = `${Math.min(x + 12, this.#canvas.clientWidth - 260)}px`;
+    // On the pointer's left in the right half: the links run rightwards from a bar's end.
+    const w = this.#tip.offsetWidth;
+    this.#tip.style.left = `${x > this.#canvas.clientWidth / 2 ? Math.max(0, x - w - 12) : Math.min(x + 12, this.#canvas.clientWidth - w)}px`;
     this.#tip.style.top = `${y + 12}px`;
   }
 

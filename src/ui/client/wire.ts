@@ -4,6 +4,9 @@
  */
 export const STATES = ["PENDING", "SCHEDULED", "RUNNING", "COMPLETED", "FAILED", "CRASHED", "CANCELLED"] as const;
 
+/** Above this many task runs the timeline leaves out the upstream links (reading them costs more than they show). */
+export const UPSTREAM_MAX = 20_000;
+
 export interface TimelineWire {
   /** Epoch ms every start/end is relative to (the flow run's start). */
   t0: number;
@@ -23,4 +26,6 @@ export interface TimelineWire {
   cached: number[];
   /** Epoch ms the server read it: a running task run's bar ends there. */
   now: number;
+  /** Each task run's upstream task runs as indexes into these arrays (runs of up to UPSTREAM_MAX task runs). */
+  up?: number[][];
 }
