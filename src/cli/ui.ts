@@ -33,7 +33,11 @@ export async function ui(argv: string[]): Promise<void> {
   const url = `http://${shown}:${actual}/${token ? `?token=${token}` : ""}`;
   console.log(`daskflow ui: ${url}`);
   console.log(`  history: ${where.display}${token ? "\n  off loopback: only requests with this token are answered" : ""}\n  Ctrl-C stops it.`);
-  const stop = () => server.close(() => process.exit(0));
+  // Open event streams (live pages) would hold close() forever: end every connection.
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
