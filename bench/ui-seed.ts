@@ -28,7 +28,7 @@ export async function seedBigRun(store: HistoryStore, id: string, n: number, wor
     for (let i = from; i < Math.min(n, from + 5000); i++) {
       const slot = i % slots, start = t0 + 10 + Math.floor(i / slots) * per + (i % 3), end = start + per - 3;
       const state = STATES[i % 10]!;
-      batch.push({ id: `${id}-t${i}`, flowRunId: id, name: `square-${i}`, taskName: "square", created: t0 + i, worker: `tcp://127.0.0.1:${40000 + (slot % workers)}`,
+      batch.push({ id: `${id}-t${i}`, flowRunId: id, name: `square-${i}`, taskName: "square", seq: i, created: t0 + i, worker: `tcp://127.0.0.1:${40000 + (slot % workers)}`,
         state, stateName: state === "FAILED" ? "Failed" : "Completed", daskKey: `square-${i}`,
         states: [{ type: "PENDING", name: "Pending", timestamp: t0 + i }, { type: "RUNNING", name: "Running", timestamp: start }, { type: state, name: state === "FAILED" ? "Failed" : "Completed", timestamp: end }],
         startTime: start, endTime: end, attempts: i % 97 === 0 ? 2 : 1, upstream: [], updatedAt: end,
