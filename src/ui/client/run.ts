@@ -118,6 +118,7 @@ function renderSummary(el: HTMLElement, run: FlowRunRecord, dashboard: HTMLEleme
     ["Task runs", counts],
     ["Runner", run.runner + (run.clusterAddress ? ` · ${run.clusterAddress}` : "")],
   ];
+  if (run.parentFlowRunId) facts.push(["Parent run", link(`/runs/${encodeURIComponent(run.parentFlowRunId)}`, run.parentFlowRunId)]);
   if (run.resumedFrom) facts.push(["Resumed from", link(`/runs/${encodeURIComponent(run.resumedFrom)}`, run.resumedFrom)]);
   if (run.dashboardLink) facts.push(["Dask dashboard", dashboard]);
   clear(el,
