@@ -76,7 +76,7 @@ test("the runs list shows each run's state, duration and task counts; filters an
   assert.deepEqual(page.errors, []);
 });
 
-test("a finished run's page: timeline drawn per worker lane, task runs table, failure with its stack, logs, parameters", async () => {
+test("a finished run's page: timeline drawn with its dependency links, task runs table, failure with its stack, logs, parameters", async () => {
   const page = await open(`/runs/${etlRun.id}`);
   await page.waitForSelector("canvas[data-drawn]");
   assert.equal(await page.locator("#run-name").textContent(), etlRun.name);
