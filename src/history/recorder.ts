@@ -9,7 +9,8 @@ import type { ObservedRun, ObservedSubmission, RunObserver } from "../core/obser
 import type { FlowRunInfo } from "../core/run-info.ts";
 import { type State, StateType, isFinal } from "../core/state.ts";
 import { upstreamIds } from "./upstream.ts";
-import { type HistoryStore, historyLocation, openHistory } from "./index.ts";
+import { historyLocation } from "./index.ts";
+import { type HistoryWriter, openWriter } from "./writer.ts";
 import { parseDuration } from "./query.ts";
 import { previewParameters } from "./preview.ts";
 import type { FlowRunRecord, LogRecordRow, TaskRunRecord } from "./types.ts";
@@ -56,7 +57,7 @@ function cacheFields(state: State<unknown>): Pick<TaskRunRecord, "cacheKey" | "c
 }
 
 export class Recorder implements RunObserver {
-  #store: Promise<HistoryStore | undefined> | undefined;
+  #writer: HistoryWriter | undefined;
   #broken = false;
   readonly #flows = new Map<string, FlowEntry>();
   /** Task runs not final yet. */
@@ -224,31 +225,17 @@ export class Recorder implements RunObserver {
     this.#dirtyTasks = later;
     this.#logs = [];
     if (later.size) this.#schedule();
-    this.#writing = this.#writing
-      .then(async () => {
-        const store = await this.#openStore();
-        if (store && !this.#broken) await store.write({ flowRuns, taskRuns, logs });
-      })
-      .catch((error: Error) => this.#fail(error));
+    const first = !this.#writer;
+    const writer = (this.#writer ??= openWriter(this.url));
+    // The batch is copied to the writer thread now: later changes to the records go in a later batch.
+    const written = writer.write({ flowRuns, taskRuns, logs });
+    this.#writing = this.#writing.then(() => written).catch((error: Error) => this.#fail(error));
+    if (first) this.#retention(writer);
     return this.#writing;
   }
 
-  #openStore(): Promise<HistoryStore | undefined> {
-    this.#store ??= openHistory(this.url === undefined ? {} : { url: this.url }).then(
-      (store) => {
-        this.#retention(store);
-        return store;
-      },
-      (error: Error) => {
-        this.#fail(error);
-        return undefined;
-      },
-    );
-    return this.#store;
-  }
-
   /** DASKFLOW_HISTORY_RETENTION=30d: runs older than that are pruned, once per process, after the first write. */
-  #retention(store: HistoryStore): void {
+  #retention(writer: HistoryWriter): void {
     const setting = process.env.DASKFLOW_HISTORY_RETENTION?.trim();
     if (!setting) return;
     let ms: number;
@@ -257,7 +244,10 @@ export class Recorder implements RunObserver {
     } catch (error) {
       return warn((error as Error).message);
     }
-    this.#writing = this.#writing.then(() => store.prune(Date.now() - ms)).then(() => {}, (error: Error) => warn(`Run history: pruning runs older than ${setting} failed: ${error.message}`));
+    const pruned = writer.prune(Date.now() - ms).catch((error: Error) => {
+      if (!this.#broken) warn(`Run history: pruning runs older than ${setting} failed: ${error.message}`);
+    });
+    this.#writing = this.#writing.then(() => pruned);
   }
 
   #fail(error: Error): void {
