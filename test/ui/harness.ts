@@ -18,10 +18,13 @@ export interface UiHarness extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Points this process's recording at a fresh file (set before the flows run) and serves the UI over it. */
-export async function startUi(): Promise<UiHarness> {
+/**
+ * Points this process's recording at a fresh file (or at `url`, e.g. a PostgreSQL database; set before the flows
+ * run) and serves the UI over it.
+ */
+export async function startUi(url?: string): Promise<UiHarness> {
   const dir = mkdtempSync(join(tmpdir(), "daskflow-ui-"));
-  const dbPath = join(dir, "history.db");
+  const dbPath = url ?? join(dir, "history.db");
   const before = process.env.DASKFLOW_HISTORY_URL;
   process.env.DASKFLOW_HISTORY_URL = dbPath;
   const store = await openHistory({ url: dbPath });
