@@ -40,6 +40,7 @@ pre { white-space: pre-wrap; word-break: break-word; font: 12.5px/1.4 ui-monospa
 .tip { position: absolute; z-index: 2; background: #1f2a37; color: #f5f7fa; padding: 6px 9px; border-radius: 4px; font-size: 12px;
   pointer-events: none; max-width: 360px; word-break: break-all; white-space: pre; }
 .tip-title { font-weight: 700; white-space: normal; }
+.range { position: absolute; top: 0; background: rgba(59, 130, 246, 0.15); border: 1px solid #3b82f6; pointer-events: none; }
 .timeline-note { font-size: 12px; margin: 6px 0 0; }
 .log-lines { font: 12.5px/1.5 ui-monospace, monospace; max-height: 480px; overflow: auto; border: 1px solid #eceef1; border-radius: 4px; }
 .log { display: grid; grid-template-columns: 190px 70px 40px 1fr; gap: 8px; padding: 1px 8px; border-bottom: 1px solid #f3f4f6; }

@@ -191,7 +191,7 @@ test("a running flow's page updates by itself as its task runs change; the runs 
   }
 });
 
-test("a crowded timeline is drawn as counts per pixel column; the wheel zooms in to single bars", async () => {
+test("a crowded timeline is drawn as counts per pixel column; the wheel and a shift-drag zoom in to single bars", async () => {
   await crowd(6000);
   const run = await eventually("the crowd run recorded", async () => {
     const r = (await ui.store.flowRuns({ flowName: "crowd" })).items[0];
@@ -212,5 +212,16 @@ test("a crowded timeline is drawn as counts per pixel column; the wheel zooms in
   assert.equal(await canvas.getAttribute("data-mode"), "bars");
   const shown = Number(await canvas.getAttribute("data-bars"));
   assert.ok(shown > 0 && shown <= 3000, `zoomed in to ${shown} bars`);
+
+  // Double-click resets to the whole run; shift-drag over a narrow range zooms into it.
+  await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 40);
+  await page.waitForFunction(() => document.querySelector("canvas")?.dataset.mode === "aggregated");
+  await page.keyboard.down("Shift");
+  await page.mouse.move(box.x + box.width * 0.5, box.y + 40);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.51, box.y + 40, { steps: 3 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await page.waitForFunction(() => document.querySelector("canvas")?.dataset.mode === "bars");
   assert.deepEqual(page.errors, []);
 });

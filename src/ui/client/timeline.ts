@@ -20,6 +20,7 @@ export class Timeline {
   readonly element: HTMLElement;
   readonly #canvas = h("canvas", { class: "timeline-canvas", "aria-label": "Timeline of task runs by worker" });
   readonly #tip = h("div", { class: "tip", hidden: "" });
+  readonly #range = h("div", { class: "range", hidden: "" });
   readonly #note = h("p", { class: "muted timeline-note" });
   #d?: TimelineWire;
   #lanes: Lane[] = [];
@@ -43,8 +44,8 @@ export class Timeline {
     }
     const retry = h("span", { class: "swatch retry" });
     retry.style.borderTopColor = RETRY_COLOR;
-    legend.append(h("span", {}, retry, "retried"), h("span", { class: "muted" }, "hover: details, lines to upstream (dark) and downstream (blue) · wheel: zoom · drag: pan · double-click: reset"));
-    this.element = h("div", { class: "timeline" }, legend, h("div", { class: "timeline-wrap" }, this.#canvas, this.#tip), this.#note);
+    legend.append(h("span", {}, retry, "retried"), h("span", { class: "muted" }, "hover: details, lines to upstream (dark) and downstream (blue) · wheel: zoom · drag: pan · shift-drag: zoom to a range · double-click: reset"));
+    this.element = h("div", { class: "timeline" }, legend, h("div", { class: "timeline-wrap" }, this.#canvas, this.#range, this.#tip), this.#note);
     this.#canvas.addEventListener("wheel", (e) => this.#wheel(e), { passive: false });
     this.#canvas.addEventListener("mousemove", (e) => this.#hover(e));
     this.#canvas.addEventListener("mouseleave", () => {
@@ -317,6 +318,7 @@ export class Timeline {
   }
 
   #drag(e: MouseEvent): void {
+    if (e.shiftKey) return this.#zoomRange(e);
     const startX = e.clientX, v0 = this.#v0, v1 = this.#v1, per = (v1 - v0) / Math.max(1, this.#canvas.clientWidth - LABEL_W);
     const move = (m: MouseEvent) => {
       const shift = Math.max(-v0, (startX - m.clientX) * per);
@@ -327,6 +329,36 @@ export class Timeline {
     const up = () => {
       window.removeEventListener("mousemove", move);
       window.removeEventListener("mouseup", up);
+    };
+    window.addEventListener("mousemove", move);
+    window.addEventListener("mouseup", up);
+  }
+
+  /** Shift-drag: the range swept becomes the view. */
+  #zoomRange(e: MouseEvent): void {
+    e.preventDefault();
+    const r = this.#canvas.getBoundingClientRect(), x0 = Math.max(LABEL_W, e.clientX - r.left);
+    const toTime = (x: number) => this.#v0 + ((x - LABEL_W) / (r.width - LABEL_W)) * (this.#v1 - this.#v0);
+    let x1 = x0;
+    const show = () => {
+      this.#range.hidden = false;
+      this.#range.style.left = `${Math.min(x0, x1)}px`;
+      this.#range.style.width = `${Math.abs(x1 - x0)}px`;
+      this.#range.style.height = `${r.height}px`;
+    };
+    const move = (m: MouseEvent) => {
+      x1 = Math.min(r.width, Math.max(LABEL_W, m.clientX - r.left));
+      show();
+    };
+    const up = () => {
+      window.removeEventListener("mousemove", move);
+      window.removeEventListener("mouseup", up);
+      this.#range.hidden = true;
+      if (Math.abs(x1 - x0) < 3) return;
+      const a = toTime(Math.min(x0, x1)), b = toTime(Math.max(x0, x1));
+      this.#v0 = a;
+      this.#v1 = Math.max(a + 0.05, b);
+      this.draw();
     };
     window.addEventListener("mousemove", move);
     window.addEventListener("mouseup", up);
