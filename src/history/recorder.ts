@@ -17,8 +17,11 @@ import type { FlowRunRecord, LogRecordRow, TaskRunRecord } from "./types.ts";
 
 const FLUSH_MS = 200;
 const FLUSH_ROWS = 2000;
-/** A task run not final yet is written once it is this old: most finish sooner and are written once, final. */
+/** A started task run not final yet is written once it is this old: most finish sooner and are written once. */
 const SETTLE_MS = 500;
+/** One that has not started is written after this long waiting (a queue of many is counted in its flow run's
+ * `taskCounts` meanwhile): most task runs are then written once, when they end. */
+const WAITING_MS = 5000;
 const MAX_MESSAGE = 2000;
 const MAX_ERROR = 8000;
 
@@ -217,7 +220,8 @@ export class Recorder implements RunObserver {
     const taskRuns: TaskRunRecord[] = [];
     const later = new Set<TaskEntry>();
     for (const t of this.#dirtyTasks) {
-      if (t.record.endTime !== undefined || now - t.record.created >= SETTLE_MS || ending) taskRuns.push(t.record);
+      const age = now - t.record.created;
+      if (ending || t.record.endTime !== undefined || age >= (t.record.startTime === undefined ? WAITING_MS : SETTLE_MS)) taskRuns.push(t.record);
       else later.add(t);
     }
     const logs = this.#logs;
