@@ -2,6 +2,7 @@
 export const STYLE = `
 :root { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #f4f5f7; }
 body { margin: 0; }
+[hidden] { display: none !important; }
 a { color: #0b62c4; text-decoration: none; } a:hover { text-decoration: underline; }
 .top { display: flex; gap: 24px; align-items: center; padding: 10px 24px; background: #1f2a37; }
 .top a { color: #e5e9f0; } .brand { font-weight: 700; font-size: 16px; }

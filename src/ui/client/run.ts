@@ -37,7 +37,9 @@ export async function runPage(main: HTMLElement, id: string): Promise<void> {
   document.body.dataset.summary = String(performance.now());
 
   const loadTimeline = async () => timeline.set(await getJson<TimelineWire>(`${api}/timeline`));
-  const nFailed = failures(id, failed).then((n) => (failedCard.hidden = n === 0 && !run.message));
+  // Failed task runs with their stacks; the run's own message is in the summary already.
+  failedCard.hidden = true;
+  const nFailed = failures(id, failed).then((n) => (failedCard.hidden = n === 0));
   // Each part fails alone, saying why (e.g. a store the server cannot read), and the rest of the page still shows.
   const guard = (into: HTMLElement, work: Promise<unknown>) =>
     work.catch((error: unknown) => into.append(h("p", { class: "error" }, `Could not load this part: ${(error as Error).message}`)));
@@ -76,7 +78,6 @@ function listen(api: string, first: FlowRunRecord, p: Parts): void {
   source.addEventListener("run", (e) => {
     run = JSON.parse((e as MessageEvent<string>).data) as FlowRunRecord;
     renderSummary(p.summary, run, p.dashboard);
-    if (run.message) p.failedCard.hidden = false;
     if (FINAL.has(run.state)) {
       // Final: stop listening, then one last read of the table and timeline (the server sent the run's
       // final record after its task runs', so this only catches writes that raced it).
@@ -111,6 +112,7 @@ function renderSummary(el: HTMLElement, run: FlowRunRecord, dashboard: HTMLEleme
     c.style.borderColor = STATE_COLOR[s] ?? "#999";
     counts.append(c);
   }
+  if (!counts.childElementCount) counts.append(h("span", { class: "muted" }, "none"));
   const facts: [string, Node | string][] = [
     ["Flow", run.flowName],
     ["Started", clock(run.startTime)],

@@ -92,6 +92,7 @@ export class Timeline {
       return lane;
     });
     this.#canvas.style.height = `${Math.max(y, AXIS_H + 30)}px`;
+    this.#canvas.hidden = n === 0;
     if (whole) this.#reset(false);
     this.draw();
   }
@@ -140,7 +141,7 @@ export class Timeline {
     if (!this.#agg && this.#hi !== undefined) this.#paintLinks(g, k);
     let unstarted = 0, first = Infinity;
     for (const s of d.start) if (s < 0) unstarted++; else first = Math.min(first, s);
-    this.#note.textContent = `${d.names.length} task runs` + (unstarted ? `, ${unstarted} not started` : "") +
+    this.#note.textContent = d.names.length === 0 ? "No task runs recorded for this run." : `${d.names.length} task runs` + (unstarted ? `, ${unstarted} not started` : "") +
       (first > 500 && first < Infinity ? ` · the first started +${duration(first)} after the flow run began (wheel out to see from its start)` : "") +
       (this.#agg ? ` · ${visible} in view, drawn as counts per pixel column (zoom in for single bars)` : "");
     c.dataset.mode = this.#agg ? "aggregated" : "bars";
