@@ -231,9 +231,9 @@ export class Recorder implements RunObserver {
     if (later.size) this.#schedule();
     const first = !this.#writer;
     const writer = (this.#writer ??= openWriter(this.url));
-    // The batch is copied to the writer thread now: later changes to the records go in a later batch.
-    const written = writer.write({ flowRuns, taskRuns, logs });
-    this.#writing = this.#writing.then(() => written).catch((error: Error) => this.#fail(error));
+    // Handled at once: a rejection left waiting for the chain would be an unhandled one.
+    const written = writer.write({ flowRuns, taskRuns, logs }).catch((error: Error) => this.#fail(error));
+    this.#writing = this.#writing.then(() => written);
     if (first) this.#retention(writer);
     return this.#writing;
   }
