@@ -39,6 +39,40 @@ interface TaskEntry {
   retries: number;
   /** Attempts a Dask worker reported (a batch item's retries send no states). */
   reported?: number;
+  /** Written at least once: later changes go out with the next flush. */
+  written?: boolean;
+  /** Queued to be written later (not started: after WAITING_MS; started: after SETTLE_MS). */
+  queued?: "waiting" | "settling";
+}
+
+/** Entries in the order they were queued, each with the time it is due to be written (so due times only grow). */
+class DueQueue {
+  #items: Array<{ due: number; entry: TaskEntry }> = [];
+  #head = 0;
+
+  push(due: number, entry: TaskEntry): void {
+    this.#items.push({ due, entry });
+  }
+
+  /** Takes the entries due by `now` (all of them when `all`). */
+  take(now: number, all: boolean): TaskEntry[] {
+    const out: TaskEntry[] = [];
+    while (this.#head < this.#items.length && (all || this.#items[this.#head]!.due <= now)) out.push(this.#items[this.#head++]!.entry);
+    if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
 }
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
@@ -68,7 +102,11 @@ export class Recorder implements RunObserver {
   /** Every task run of a flow run still going → its flow run (a worker's log line names only its task run). */
   readonly #taskFlow = new Map<string, FlowEntry>();
   #dirtyFlows = new Set<FlowEntry>();
+  /** Task runs to write at the next flush: ended ones, and changed ones written before. */
   #dirtyTasks = new Set<TaskEntry>();
+  /** Task runs not written yet and not ended: most end before they are due, and are then written once. */
+  readonly #waiting = new DueQueue();
+  readonly #settling = new DueQueue();
   #logs: Array<Omit<LogRecordRow, "id">> = [];
   #timer: NodeJS.Timeout | undefined;
   #soon = false;
@@ -188,8 +226,19 @@ export class Recorder implements RunObserver {
   }
 
   #markTask(entry: TaskEntry): void {
-    entry.record.updatedAt = Date.now();
-    this.#dirtyTasks.add(entry);
+    const now = Date.now();
+    const r = entry.record;
+    r.updatedAt = now;
+    if (r.endTime !== undefined || entry.written) this.#dirtyTasks.add(entry);
+    else if (r.startTime === undefined) {
+      if (!entry.queued) {
+        entry.queued = "waiting";
+        this.#waiting.push(r.created + WAITING_MS, entry);
+      }
+    } else if (entry.queued !== "settling") {
+      entry.queued = "settling";
+      this.#settling.push(now + SETTLE_MS, entry);
+    }
     this.#mark(entry.flow);
   }
 
@@ -217,18 +266,20 @@ export class Recorder implements RunObserver {
     if (this.#broken) return this.#writing;
     const now = Date.now();
     const flowRuns = [...this.#dirtyFlows].map((f) => ({ ...f.record, ...clusterOf(f.runner), taskCounts: countsOf(f.counts), updatedAt: now }));
+    const due = this.#dirtyTasks;
+    // One that ended meanwhile was dirty then, and written; one that started while waiting is settling now.
+    for (const t of this.#settling.take(now, ending)) if (t.record.endTime === undefined) due.add(t);
+    for (const t of this.#waiting.take(now, ending)) if (t.record.startTime === undefined && t.record.endTime === undefined) due.add(t);
     const taskRuns: TaskRunRecord[] = [];
-    const later = new Set<TaskEntry>();
-    for (const t of this.#dirtyTasks) {
-      const age = now - t.record.created;
-      if (ending || t.record.endTime !== undefined || age >= (t.record.startTime === undefined ? WAITING_MS : SETTLE_MS)) taskRuns.push(t.record);
-      else later.add(t);
+    for (const t of due) {
+      t.written = true;
+      taskRuns.push(t.record);
     }
     const logs = this.#logs;
     this.#dirtyFlows = new Set();
-    this.#dirtyTasks = later;
+    this.#dirtyTasks = new Set();
     this.#logs = [];
-    if (later.size) this.#schedule();
+    if (this.#waiting.size || this.#settling.size) this.#schedule();
     const first = !this.#writer;
     const writer = (this.#writer ??= openWriter(this.url));
     // Handled at once: a rejection left waiting for the chain would be an unhandled one.
@@ -259,6 +310,8 @@ export class Recorder implements RunObserver {
     this.#broken = true;
     this.#dirtyFlows.clear();
     this.#dirtyTasks.clear();
+    this.#waiting.clear();
+    this.#settling.clear();
     this.#logs = [];
     const where = historyLocation(this.url).display;
     warn(`Run history: cannot record to ${where} (${error.message}). Runs go on without history; set DASKFLOW_HISTORY_URL to record elsewhere, or DASKFLOW_HISTORY=off.`);
