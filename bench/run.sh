@@ -2,6 +2,7 @@
 # The benchmarks (`npm run bench` runs scripts/setup.sh, then this). Figures and how to read them: bench/README.md.
 #   bash bench/run.sh          # in-process runner, then daskflow vs raw Dask (alternating rounds)
 #   BENCH_ROUNDS=5 bash bench/run.sh dask     # only the Dask comparison, 5 rounds per side
+#   bash bench/run.sh history [dask|large|list]   # run history: recording on vs off, 100k task runs, runs list
 #   bash bench/run.sh prefect | batch 100000 | shared-scheduler 10 2000 | multihost (root: network namespaces)
 #   bash bench/run.sh large      # 10/40/100 MiB values vs raw Dask (BENCH_SIZES=10,40,100 BENCH_ROUNDS=3)
 #   bash bench/run.sh first-touch  # what fresh memory costs on this machine, alone and while another process frees
@@ -49,8 +50,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
+  all | inprocess | dask | history | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, history, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -58,6 +59,11 @@ if [ "$what" = all ] || [ "$what" = inprocess ]; then
 fi
 if [ "$what" = all ] || [ "$what" = dask ]; then
   npx tsx bench/dask.ts
+fi
+# Run history (issue 24): recording on vs off on Dask, a recorded 100,000-task-run flow run, the runs list at 10,000
+# runs. Not part of `all` (minutes): `bash bench/run.sh history [dask|large|list]`.
+if [ "$what" = history ]; then
+  npx tsx bench/history.ts "$@"
 fi
 # Not part of `all`: installs .venv-bench (Prefect) on first use, and Prefect needs minutes per round.
 if [ "$what" = prefect ]; then

@@ -25,3 +25,5 @@ export {
 export { FlowRunError } from "./core/state.ts";
 export { ConcurrentTaskRunner, type ConcurrentTaskRunnerOptions } from "./runners/concurrent.ts";
 export type { TaskRunner, TaskSubmission, Annotations } from "./core/task-runner.ts";
+export { history, openHistory, type HistoryStore } from "./history/index.ts";
+export type { FlowRunRecord, TaskRunRecord, StateRecord as HistoryStateRecord, LogRecordRow, Page, FlowRunQuery, TaskRunQuery, LogQuery, Timeline } from "./history/types.ts";

@@ -64,14 +64,22 @@ export function runLabel(scope: RunScope): string {
   return "";
 }
 
+/** The ids a log record of the scope carries (the run history files it under them). */
+function runIds(scope: RunScope): { flowRunId?: string; taskRunId?: string } {
+  const ids: { flowRunId?: string; taskRunId?: string } = {};
+  if (scope.flowRun) ids.flowRunId = scope.flowRun.id;
+  if (scope.taskRun) ids.taskRunId = scope.taskRun.id;
+  return ids;
+}
+
 export function scopeLogger(scope: RunScope): RunLogger {
-  return makeLogger(() => runLabel(scope), scope.sink, scope.threshold);
+  return makeLogger(() => runLabel(scope), scope.sink, scope.threshold, runIds(scope));
 }
 
 /** Logs one record for the scope's run without building a logger (the engine's per-task messages). */
 export function scopeLog(scope: RunScope, level: LogLevel, message: string): void {
   if (LEVELS[level] < scope.threshold) return;
-  scope.sink({ level, message, run: runLabel(scope), timestamp: Date.now() });
+  scope.sink({ level, message, run: runLabel(scope), timestamp: Date.now(), ...runIds(scope) });
 }
 
 /** The scope of code outside any run (direct task calls, library messages). */

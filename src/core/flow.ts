@@ -15,6 +15,7 @@ import { type FailedPart, type State, FlowRunError, Completed, Crashed, Failed, 
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
 import { watchFlowRun } from "./progress/index.ts";
 import { RunFutures } from "./run-futures.ts";
+import { type RunObserver, historyOff, observing } from "./observer.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
 import type { TaskRunner } from "./task-runner.ts";
 
@@ -87,15 +88,18 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   const parent = currentScope();
   const runner: TaskRunner = (options.taskRunner ?? new ConcurrentTaskRunner()).duplicate();
   const futures = new RunFutures();
+  // A nested flow run records when its parent does; the parent's sink already records logs.
+  const observer = parent ? observing.observer : await historyObserver();
   const scope: RunScope = {
     flowRun: { id: newRunId(), name: flowRunName(), flowName: name, parameters: args },
     runner,
     futures,
-    sink: parent?.sink ?? consoleSink,
+    sink: parent?.sink ?? (observer ? observer.recordLogs(consoleSink) : consoleSink),
     threshold: loggingThreshold(),
   };
   if (parent?.schedulerAddress) scope.schedulerAddress = parent.schedulerAddress;
   const log = scopeLogger(scope);
+  observer?.flowStarted(scope.flowRun!, runner, { ...(parent?.flowRun && { flowRunId: parent.flowRun.id }), ...(parent?.taskRun && { taskRunId: parent.taskRun.id }) });
   log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'`);
   const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
   let state: State<unknown>;
@@ -123,7 +127,17 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   }
   feedback?.end();
   log.info(`Finished in state ${formatState(state)}`);
+  await observer?.flowEnded(scope.flowRun!, state, runner);
   return state;
+}
+
+let recorder: Promise<RunObserver | undefined> | undefined;
+
+/** The run history's recorder, loaded on the first flow run of the flow process (never in a worker's sidecar). */
+async function historyObserver(): Promise<RunObserver | undefined> {
+  if (inWorkerProcess() || historyOff()) return undefined;
+  recorder ??= import("../history/recorder.ts").then((m) => m.processRecorder(), () => undefined);
+  return (observing.observer = await recorder);
 }
 
 async function withTimeout<T>(work: Promise<T>, seconds: number | undefined, name: string, onTimeout: () => void): Promise<T> {

@@ -4,6 +4,7 @@
  */
 import { WaitTimeoutError } from "./errors.ts";
 import { type State, StateType, Pending, isFinal, formatState, stateError } from "./state.ts";
+import { observing } from "./observer.ts";
 
 export { stateError };
 
@@ -71,6 +72,7 @@ export class TaskFuture<R> {
   [setFutureState](state: State<R>): void {
     if (isFinal(this.#state)) return;
     this.#state = state;
+    observing.observer?.taskState(this, state);
     if (isFinal(state)) {
       for (const listener of this.#listeners) listener(state);
       this.#listeners = [];

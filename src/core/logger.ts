@@ -13,6 +13,9 @@ export interface LogRecord {
   timestamp: number;
   /** Set when the record came from a Dask worker. */
   worker?: string;
+  /** The runs it belongs to, for the run history (a worker's record has only its task run's). */
+  flowRunId?: string;
+  taskRunId?: string;
 }
 
 export type LogSink = (record: LogRecord) => void;
@@ -54,10 +57,10 @@ export const consoleSink: LogSink = (record) => {
 };
 
 /** `threshold` is read once per run (see RunScope), not per record: logging sits on the per-task hot path. */
-export function makeLogger(run: () => string, sink: LogSink, threshold: number): RunLogger {
+export function makeLogger(run: () => string, sink: LogSink, threshold: number, ids: Pick<LogRecord, "flowRunId" | "taskRunId"> = {}): RunLogger {
   const emit = (level: LogLevel) => (message: string) => {
     if (LEVELS[level] < threshold) return;
-    sink({ level, message, run: run(), timestamp: Date.now() });
+    sink({ level, message, run: run(), timestamp: Date.now(), ...ids });
   };
   const warning = emit("warning");
   return {

@@ -9,6 +9,8 @@ export interface FlowRunInfo {
   readonly name: string;
   readonly flowName: string;
   readonly parameters: readonly unknown[];
+  /** The flow run this one resumed (durable runs), if any. */
+  readonly resumedFrom?: string;
 }
 
 export class TaskRunInfo {

@@ -10,6 +10,7 @@ import { TaskFuture, isTaskFuture, stateError, setFutureState } from "./future.t
 import { newRunId, taskRunName } from "./ids.ts";
 import { type CallOptions, type TaskOptions, validateCallOptions, validateTaskOptions } from "./options.ts";
 import { StateType, Scheduled } from "./state.ts";
+import { observing } from "./observer.ts";
 import { anchorModule } from "./module-classes.ts";
 import { type TaskDefinition, nestedTaskId, nextTaskId, registerTask } from "./task-definition.ts";
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
@@ -89,7 +90,10 @@ async function callDirect(def: TaskDefinition, args: readonly unknown[]): Promis
     if (notReady) throw stateError(notReady, taskRun.name);
   }
   const resolved = upstreams.length ? await resolveFutures([...args]) : args;
-  const final = await runTask(def, resolved, taskRun, { ...outer, onState: () => {} });
+  // The run history records direct calls too: a run with no future, its states straight from the engine.
+  const run = observing.observer && { taskRunId: taskRun.id, taskRunName: taskRun.name, daskKey: undefined };
+  if (run) observing.observer?.taskSubmitted({ args, waitFor: [], taskRun, flowRun: outer.flowRun, future: run });
+  const final = await runTask(def, resolved, taskRun, { ...outer, onState: run ? (state) => observing.observer?.taskState(run, state) : () => {} });
   if (final.type !== StateType.COMPLETED) throw stateError(final, taskRun.name);
   return final.data;
 }
@@ -113,8 +117,10 @@ function runScope(def: TaskDefinition, what: string): RunScope & { runner: TaskR
 function submission(def: TaskDefinition, args: readonly unknown[], call: CallOptions, scope: RunScope & { runner: TaskRunner }): TaskSubmission {
   const taskRun = newTaskRun(def);
   const future = new TaskFuture<unknown>(taskRun.id, taskRun.name, scope.runner);
+  const s: TaskSubmission = { task: def, args, waitFor: call.waitFor ?? [], annotations: currentAnnotations(), taskRun, flowRun: scope.flowRun, future };
+  observing.observer?.taskSubmitted(s);
   future[setFutureState](Scheduled());
-  return { task: def, args, waitFor: call.waitFor ?? [], annotations: currentAnnotations(), taskRun, flowRun: scope.flowRun, future };
+  return s;
 }
 
 function submitOne(def: TaskDefinition, args: readonly unknown[], call: CallOptions): TaskFuture<unknown> {

@@ -166,6 +166,9 @@ export type WorkerEvent =
       envelope?: Uint8Array;
       /** With a final state whose envelope stays on the cluster: its size in bytes. */
       nbytes?: number;
+      /** The worker's address and, with a final state, when the attempt began there: for the run history. */
+      worker?: string;
+      started?: number;
     }
   | {
       /** The final states of a batch's items, in order; the results too when small. */
@@ -176,6 +179,10 @@ export type WorkerEvent =
       envelope?: Uint8Array;
       /** When the envelope stays on the cluster: its size in bytes. */
       nbytes?: number;
+      /** The worker's address, when each item began and its attempts: for the run history. */
+      worker?: string;
+      started?: number[];
+      attempts?: number[];
     }
   | {
       kind: "log";

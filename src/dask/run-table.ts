@@ -9,6 +9,7 @@ import { type BatchEnvelope, type Envelope, decodeEnvelope, decodeEnvelopeAsync,
 import { type State, Cancelled, Crashed, StateType, isFinal, isNotReady, withFields } from "../core/state.ts";
 import { CrashedRunError } from "../core/errors.ts";
 import { setFutureState } from "../core/future.ts";
+import { observing } from "../core/observer.ts";
 import { notReadyFor, upstreamRun } from "../core/upstream.ts";
 import { type BridgeMessage, type SubmitTask, type WorkerEvent, eventKey } from "./protocol.ts";
 import type { HeldResults, HeldTask } from "./results-held.ts";
@@ -88,6 +89,7 @@ export class RunTable {
       event.states.forEach((record, i) => {
         const run = task.runs[i];
         const item = inline?.[i];
+        if (run && event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started?.[i], event.attempts?.[i]);
         if (run) this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
       });
       if (inline?.every(whole)) this.host.held.haveLocally(task, inline, true);
@@ -97,12 +99,14 @@ export class RunTable {
       const level: LogLevel = event.level in LEVELS ? (event.level as LogLevel) : "info";
       const record: LogRecord = { level, message: event.message, run: event.run ?? `Task run '${event.task_run_name}'`, timestamp: event.timestamp };
       if (event.worker) record.worker = event.worker;
+      record.taskRunId = event.task_run_id;
       this.host.sink(record);
       return;
     }
     const run = this.runs.get(event.key);
     if (!run) return;
     if (event.nbytes !== undefined) run.task.nbytes = event.nbytes;
+    if (event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started);
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
     this.setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
     if (inline && isFinal(run.future.state) && whole(inline)) this.host.held.haveLocally(run.task, [inline], true);

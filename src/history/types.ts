@@ -17,6 +17,8 @@ export interface FlowRunRecord {
   stateName: string;
   /** The final state's message, with the names of failed task runs. */
   message?: string | undefined;
+  /** "Name: message" and the stack of a failed or crashed run's error. */
+  error?: string | undefined;
   startTime: number;
   endTime?: number | undefined;
   /** "DaskTaskRunner", "ConcurrentTaskRunner", ... */
@@ -25,8 +27,13 @@ export interface FlowRunRecord {
   dashboardLink?: string | undefined;
   /** The flow run this one resumed (durable runs), if any. */
   resumedFrom?: string | undefined;
+  /** The flow run that called this one, when it is nested (and the task run it was called in, if any). */
+  parentFlowRunId?: string | undefined;
+  parentTaskRunId?: string | undefined;
   /** Task runs by state type, e.g. { COMPLETED: 98, FAILED: 2 }. */
   taskCounts: Partial<Record<StateType, number>>;
+  /** When this record last changed (readers poll for changes with `updatedSince`). */
+  updatedAt: number;
 }
 
 export interface StateRecord {
@@ -43,6 +50,10 @@ export interface TaskRunRecord {
   name: string;
   /** The task's name. */
   taskName: string;
+  /** When it was submitted (epoch ms). */
+  created?: number | undefined;
+  /** Its place among its flow run's task runs in submission order (0, 1, ...): the order they are listed in. */
+  seq?: number | undefined;
   daskKey?: string | undefined;
   worker?: string | undefined;
   state: StateType;
@@ -60,6 +71,8 @@ export interface TaskRunRecord {
   resultLocation?: string | undefined;
   /** "Name: message" and the stack, for a run that failed or crashed. */
   error?: string | undefined;
+  /** When this record last changed. */
+  updatedAt: number;
 }
 
 export interface LogRecordRow {
@@ -91,6 +104,8 @@ export interface FlowRunQuery {
 export interface TaskRunQuery {
   flowRunId: string;
   state?: StateType | readonly StateType[];
+  /** Only records changed after this time (epoch ms): what a live page polls for. */
+  updatedSince?: number;
   limit?: number;
   cursor?: string;
 }
@@ -102,6 +117,31 @@ export interface LogQuery {
   level?: LogRecordRow["level"];
   /** Case-insensitive text search in messages. */
   search?: string;
+  /** Only lines with an id above this one: what a live page polls for. */
+  afterId?: number;
   limit?: number;
   cursor?: string;
+}
+
+/**
+ * A flow run's task runs in columns, sorted by start time: what a timeline draws (100,000 bars) without one object
+ * per task run. `worker[i]` indexes `workers` (-1: none known); `state[i]` indexes `states`; times are epoch ms
+ * (0 when not known: a run that never started, or, for `end`, is still running).
+ */
+export interface Timeline {
+  flowRunId: string;
+  ids: string[];
+  names: string[];
+  taskNames: string[];
+  workers: string[];
+  worker: number[];
+  start: number[];
+  end: number[];
+  states: string[];
+  state: number[];
+  /** The state's name ("Completed", "Cached", "TimedOut", ...), as indexes into `stateNames`. */
+  stateNames: string[];
+  stateName: number[];
+  attempts: number[];
+  cacheHit: boolean[];
 }

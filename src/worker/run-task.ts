@@ -33,10 +33,16 @@ const RUNNING_EVENT_DELAY_MS = 100;
 /** Read once per sidecar: the flow process passes its level in the sidecar's environment. */
 const threshold = loggingThreshold();
 
-function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
+/** Where and when a run began on this worker, for the run history. */
+interface RanAt {
+  worker: string;
+  started: number;
+}
+
+function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>, at?: RanAt): void {
   // The event tells the state the envelope carries (FAILED when the result could not be encoded).
   const { envelope, record } = encodeResult(state); // a large one in parts: written to the channel as they are
-  const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
+  const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record, ...at };
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength; // the flow process weighs what the cluster holds for it (task-lifetimes.ts)
   send({ op: "done", envelope, event });
@@ -53,6 +59,8 @@ interface RunIds {
   eventKey: string;
   runId: string;
   runName: string;
+  /** Set by runOne: the attempts the engine made (for the run history; a batch item reports no retry states). */
+  attempts?: number;
 }
 
 /** One run: NotReady if an upstream did not complete, else the task engine with live logs (and states). */
@@ -104,7 +112,7 @@ async function runOne(
   };
   let pendingRunning: NodeJS.Timeout | undefined;
   const sendState = (state: State<unknown>) => {
-    const data: WorkerEvent = { kind: "state", key: ids.eventKey, task_run_id: ids.runId, state: stateToRecord(state) };
+    const data: WorkerEvent = { kind: "state", key: ids.eventKey, task_run_id: ids.runId, state: stateToRecord(state), worker: request.context.worker_address };
     if (state.type === StateType.RUNNING) data.attempt = taskRun.runCount;
     send({ op: "event", data });
   };
@@ -125,6 +133,7 @@ async function runOne(
   clearTimeout(pendingRunning);
   await futures.settled();
   await nested.shutdown();
+  ids.attempts = taskRun.runCount;
   return final;
 }
 
@@ -146,21 +155,27 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   }
   if (!("batch" in payload)) {
     const ids = { eventKey: key, runId: meta.task_run_id, runName: meta.task_run_name };
-    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false));
+    const at = { worker: request.context.worker_address, started: Date.now() };
+    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false), at);
   }
   // A batch: the items run one after another, each through the engine; their states go back together.
   const states: State<unknown>[] = [];
+  const started: number[] = [];
+  const attempts: number[] = [];
   for (const [i, item] of payload.batch.entries()) {
-    states.push(await runOne(def, item.payload, deps, { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName }, request, send, true));
+    started.push(Date.now());
+    const ids: RunIds = { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName };
+    states.push(await runOne(def, item.payload, deps, ids, request, send, true));
+    attempts.push(ids.attempts ?? 0);
   }
-  finishBatch(send, key, meta, states);
+  finishBatch(send, key, meta, states, { worker: request.context.worker_address, started, attempts });
 }
 
-function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[]): void {
+function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], at?: { worker: string; started: number[]; attempts: number[] }): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
   const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
-  const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
+  const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records, ...at };
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength;
   send({ op: "done", envelope, event });
