@@ -166,6 +166,8 @@ export type WorkerEvent =
       envelope?: Uint8Array;
       /** With a final state whose envelope stays on the cluster: its size in bytes. */
       nbytes?: number;
+      /** With a final state the task engine reached: the run's state hooks ran on the worker (src/hooks/). */
+      hooks?: boolean;
     }
   | {
       /** The final states of a batch's items, in order; the results too when small. */
@@ -176,6 +178,8 @@ export type WorkerEvent =
       envelope?: Uint8Array;
       /** When the envelope stays on the cluster: its size in bytes. */
       nbytes?: number;
+      /** The items ran through the task engine: their state hooks ran on the worker. */
+      hooks?: boolean;
     }
   | {
       kind: "log";

@@ -19,6 +19,8 @@ export interface Run {
   future: TaskFuture<unknown>;
   task: DaskTask;
   item?: number;
+  /** Its final state came from the task engine on a worker, which fired its hooks (else the flow process does). */
+  hooksRan?: boolean;
 }
 
 /** One Dask task: a single run, or a batch of runs of one task; released from the cluster once its results are
@@ -88,7 +90,9 @@ export class RunTable {
       event.states.forEach((record, i) => {
         const run = task.runs[i];
         const item = inline?.[i];
-        if (run) this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
+        if (!run) return;
+        if (event.hooks) run.hooksRan = true;
+        this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
       });
       if (inline?.every(whole)) this.host.held.haveLocally(task, inline, true);
       return;
@@ -104,6 +108,7 @@ export class RunTable {
     if (!run) return;
     if (event.nbytes !== undefined) run.task.nbytes = event.nbytes;
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
+    if (event.hooks) run.hooksRan = true;
     this.setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
     if (inline && isFinal(run.future.state) && whole(inline)) this.host.held.haveLocally(run.task, [inline], true);
   }

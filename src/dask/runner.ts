@@ -24,6 +24,7 @@ import { HeldResults } from "./results-held.ts";
 import { type DaskTask, type Run, RunTable } from "./run-table.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
 import { NoWorkerWatch, missingResources, noWorkerMessage } from "./no-worker-watch.ts";
+import { FlowSideHooks } from "../hooks/flow-side.ts";
 import { SIDECAR_ENV, eventKey, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerInfo } from "./protocol.ts";
 
 
@@ -95,6 +96,7 @@ export class DaskTaskRunner implements TaskRunner {
     closed: () => this.#closed,
   });
   readonly #noWorker: NoWorkerWatch;
+  readonly #hooks = new FlowSideHooks();
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
@@ -203,6 +205,7 @@ export class DaskTaskRunner implements TaskRunner {
       daskTask.runs.push(run);
       this.#table.runs.set(eventKey(task.key, run.item), run);
       this.#refs.set(s.future, { ref: batch ? { key: task.key, item: i } : { key: task.key }, task: daskTask });
+      this.#hooks.watch(s, run, () => this.#scope ?? rootScope());
       s.future[setDaskKey](task.key);
       // After the state's own handlers (results-held may take the value as local first).
       s.future.onFinal(() => {
@@ -410,6 +413,7 @@ export class DaskTaskRunner implements TaskRunner {
       }
       this.#table.runs.clear();
       this.#table.tasks.clear();
+      await this.#hooks.settled();
     }
   }
 }

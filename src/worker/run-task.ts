@@ -33,10 +33,11 @@ const RUNNING_EVENT_DELAY_MS = 100;
 /** Read once per sidecar: the flow process passes its level in the sidecar's environment. */
 const threshold = loggingThreshold();
 
-function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>): void {
+function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>, engineRan = false): void {
   // The event tells the state the envelope carries (FAILED when the result could not be encoded).
   const { envelope, record } = encodeResult(state); // a large one in parts: written to the channel as they are
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record };
+  if (engineRan) event.hooks = true; // else the flow process fires them (a dead sidecar's crash, a killed timeout)
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength; // the flow process weighs what the cluster holds for it (task-lifetimes.ts)
   send({ op: "done", envelope, event });
@@ -146,21 +147,22 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   }
   if (!("batch" in payload)) {
     const ids = { eventKey: key, runId: meta.task_run_id, runName: meta.task_run_name };
-    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false));
+    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false), true);
   }
   // A batch: the items run one after another, each through the engine; their states go back together.
   const states: State<unknown>[] = [];
   for (const [i, item] of payload.batch.entries()) {
     states.push(await runOne(def, item.payload, deps, { eventKey: eventKey(key, i), runId: item.runId, runName: item.runName }, request, send, true));
   }
-  finishBatch(send, key, meta, states);
+  finishBatch(send, key, meta, states, true);
 }
 
-function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[]): void {
+function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], engineRan = false): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
   const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records };
+  if (engineRan) event.hooks = true;
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength;
   send({ op: "done", envelope, event });
