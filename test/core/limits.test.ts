@@ -80,3 +80,21 @@ test("limits and concurrency() reject what could never run, with clear messages"
   assert.equal(await f(), 42);
   await assert.rejects(concurrency("db", () => 1), /call it inside a flow or task run/);
 });
+
+test("the progress line counts the runs waiting for each tag", async () => {
+  const { currentScope } = await import("../../src/core/context.ts");
+  const { Tally } = await import("../../src/core/progress/tally.ts");
+  const { progressText } = await import("../../src/core/progress/format.ts");
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const db = task({ tags: ["db"] }, (_i: number) => gate);
+  const f = flow({ progress: false, taskRunner: new ConcurrentTaskRunner({ concurrencyLimits: { db: 1 } }) }, async () => {
+    const runs = db.map([1, 2, 3, 4]);
+    while (!runs.some((r) => r.state.type === StateType.RUNNING)) await sleep(5);
+    const text = progressText(new Tally(currentScope()!.futures!).update(), 0);
+    release();
+    await Promise.all(runs.map((r) => r.wait()));
+    return text;
+  });
+  assert.match(await f(), /Progress: 0\/4 done, 0 failed, 1 running, 3 waiting for tag 'db'; /);
+});
