@@ -4,7 +4,7 @@
  * process, a cache hit) fires them the same way. A hook that throws is logged as an ERROR naming it and changes
  * nothing else.
  */
-import { type RunScope, runInScope, scopeLog } from "../core/context.ts";
+import { type RunScope, currentScope, rootScope, runInScope, scopeLog } from "../core/context.ts";
 import type { FlowRunInfo, TaskRunInfo } from "../core/run-info.ts";
 import { type State, StateType, isNotReady } from "../core/state.ts";
 import type { TaskDefinition } from "../core/task-definition.ts";
@@ -58,10 +58,11 @@ async function runHooks(kind: string, hooks: readonly AnyHook[], owner: unknown,
 }
 
 /**
- * Fires the task's hooks for `state` in `scope` (logs go to the task run); undefined when it has none. Exported for
- * every path that ends a task run outside the engine (a crash seen by the flow process, a cache hit).
+ * Fires the task's hooks for `state` in `scope` (default the current one; logs go to the task run); undefined when it
+ * has none, else a promise that never rejects. The one entry for every path that ends a task run: the engine, a crash
+ * seen by the flow process (flow-side.ts), a cache hit.
  */
-export function fireHooks(def: TaskDefinition, run: TaskRunInfo, state: State<unknown>, scope: RunScope): Promise<void> | undefined {
+export function fireHooks(def: TaskDefinition, run: TaskRunInfo, state: State<unknown>, scope: RunScope = currentScope() ?? rootScope()): Promise<void> | undefined {
   const hooks = hooksFor(def.options, state);
   if (!hooks) return undefined;
   const owner = tasks.byDef.get(def) ?? tasks.byId.get(def.id) ?? { taskName: def.name };

@@ -33,7 +33,3 @@ export const taggedDie = task({ tags: ["db"] }, () => {
   process.kill(process.ppid, "SIGKILL");
   return "unreachable";
 });
-
-/** 500-task benchmark work (bench/limits.ts). */
-export const nap = task({ tags: ["db"] }, (ms: number) => sleep(ms));
-export const napFree = task((ms: number) => sleep(ms));

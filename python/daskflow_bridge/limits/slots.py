@@ -29,6 +29,7 @@ class Slots:
         self.pending: dict[Any, asyncio.Future] = {}  # key -> its Dask future once submitted (tasks waiting here)
         self.waiting: dict[Any, asyncio.Task] = {}
         self.handles: dict[str, list] = {}  # concurrency() leases by handle
+        self.locks: dict[str, asyncio.Lock] = {}  # per semaphore: the one acquire in flight (take)
 
     # ------------------------------------------------------------------ tasks
     def route(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,21 +136,28 @@ class Slots:
 
     async def take(self, slots: list[dict[str, Any]], deadline: float | None):
         """Leases for every slot (``occupy`` each), in name order so that two takers never hold parts the other needs;
-        the list of (semaphore, lease id), or the slot that timed out (its leases given back)."""
+        the list of (semaphore, lease id), or the slot that timed out (its leases given back).
+
+        One acquire per semaphore is in flight from this session at a time: the others queue here, first come first
+        served, instead of each waiting on the scheduler (where every release would wake them all)."""
         taken: list = []
         for slot in sorted(slots, key=lambda s: s["semaphore"]):
             sem = await self.semaphore(slot)
+            lock = self.locks.setdefault(slot["semaphore"], asyncio.Lock())
             occupy = int(slot.get("occupy") or 1)
             while True:
-                got = []
-                for i in range(occupy):
-                    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    # Beyond the first lease of a multi-slot occupy, take without waiting: two takers each holding
-                    # part of what the other needs would wait for ever; back off and try again instead.
-                    ok = await sem._acquire(timeout=remaining if i == 0 else 0)
-                    if not ok:
-                        break
-                    got.append((sem, sem._leases[-1]))
+                got: list = []
+                if await _locked(lock, deadline):
+                    try:
+                        for i in range(occupy):
+                            # Beyond the first lease of a multi-slot occupy, take without waiting: two takers each
+                            # holding part of what the other needs would wait for ever; back off and retry instead.
+                            ok = await sem._acquire(timeout=_left(deadline) if i == 0 else 0)
+                            if not ok:
+                                break
+                            got.append((sem, sem._leases[-1]))
+                    finally:
+                        lock.release()
                 if len(got) == occupy:
                     taken += got
                     break
@@ -192,3 +200,16 @@ class Slots:
                 callback = getattr(made.result(), "refresh_callback", None)
                 if callback is not None:
                     callback.stop()
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+async def _locked(lock: asyncio.Lock, deadline: float | None) -> bool:
+    """Takes ``lock`` by the deadline (False if not)."""
+    try:
+        await asyncio.wait_for(lock.acquire(), _left(deadline))
+        return True
+    except asyncio.TimeoutError:
+        return False
