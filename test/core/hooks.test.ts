@@ -85,22 +85,6 @@ test("flow hooks: onRunning, then the final state's hook, for completion, failur
   ]);
 });
 
-test("a flow whose runner's infrastructure crashed fires onCrashed", async () => {
-  const seen: string[] = [];
-  class CrashingRunner extends ConcurrentTaskRunner {
-    get crashed() {
-      return new Error("the cluster went away");
-    }
-    override duplicate() {
-      return new CrashingRunner();
-    }
-  }
-  const f = flow({ taskRunner: new CrashingRunner(), onCrashed: (_f, _r, s) => void seen.push(s.type), onCompletion: () => void seen.push("completed") }, () => 1);
-  const state = await f.returnState();
-  assert.equal(state.type, StateType.CRASHED);
-  assert.deepEqual(seen, [StateType.CRASHED]);
-});
-
 test("hook options are validated with a clear message", () => {
   assert.throws(() => task({ onCompletion: "notify" as never }, () => 1), (e: Error) =>
     e instanceof InvalidOptionError && /task\(\): option 'onCompletion' must be a function \(task or flow, run, state\) => void, or an array of them, got "notify"/.test(e.message));

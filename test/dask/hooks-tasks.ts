@@ -28,3 +28,5 @@ export const hookedKill = task({ onRunning: mark("running"), onCrashed: mark("cr
   process.kill(process.ppid, "SIGKILL");
   return "unreachable";
 });
+
+export const hookedNap = task({ onCrashed: mark("crashed") }, (ms: number) => new Promise((r) => setTimeout(r, ms)));

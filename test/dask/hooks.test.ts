@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { flow, StateType } from "../../src/index.ts";
+import { flow, getRunContext, StateType, type State } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
-import { HOOKS_DIR, hookedFlaky, hookedInc, hookedKill, hookedThrows } from "./hooks-tasks.ts";
+import { HOOKS_DIR, hookedFlaky, hookedInc, hookedKill, hookedNap, hookedThrows } from "./hooks-tasks.ts";
 import { captureStderr } from "../helpers.ts";
 import { fileCluster } from "./fixtures.ts";
 
@@ -65,4 +65,28 @@ test("a task CRASHED by its worker's death fires onCrashed in the flow process",
   assert.equal(running.length, 1);
   assert.notEqual(running[0]!.pid, process.pid);
   assert.deepEqual(marks(r.id, "crashed"), [{ pid: process.pid, state: "Crashed" }], "onCrashed ran once, in the flow process");
+});
+
+test("the bridge dying crashes the flow run: its onCrashed fires once, and a pending task's onCrashed in the flow process", async () => {
+  const seen: string[] = [];
+  let napId = "";
+  const f = flow(
+    {
+      taskRunner: new DaskTaskRunner({ address: cluster.address }),
+      onCrashed: (_f, _r, s: State<unknown>) => void seen.push(`crashed:${s.type}`),
+      onCompletion: () => void seen.push("completion"),
+      onFailure: () => void seen.push("failure"),
+    },
+    async () => {
+      const nap = hookedNap.submit(30_000);
+      napId = nap.taskRunId;
+      await hookedInc.submit(1).result(); // the bridge is up and running tasks
+      process.kill((getRunContext().taskRunner as DaskTaskRunner).bridgePid!, "SIGKILL");
+      await nap.wait();
+    },
+  );
+  const state = await f.returnState();
+  assert.equal(state.type, StateType.CRASHED);
+  assert.deepEqual(seen, ["crashed:CRASHED"]);
+  assert.deepEqual(marks(napId, "crashed"), [{ pid: process.pid, state: "Crashed" }]);
 });

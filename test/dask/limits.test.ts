@@ -53,6 +53,20 @@ test("a task that waits past its limit's timeoutSeconds fails TimedOut naming th
   assert.match(state.message ?? "", /waited more than 0\.5s for a slot of concurrency limit 'db' \(1 at a time, run scope\) and did not run/);
 });
 
+test("a cluster limit given another size by a second flow run fails its tasks, saying so", async () => {
+  const sized = (limit: number) => new DaskTaskRunner({ address: cluster.address, concurrencyLimits: { sized: { limit, scope: "cluster" } } });
+  const tagged = dbWork.withOptions({ tags: ["sized"] });
+  const first = flow({ taskRunner: sized(1) }, () => tagged.submit(10).result());
+  await first();
+  const second = flow({ taskRunner: sized(2) }, async () => {
+    const state = await tagged.submit(10).wait();
+    return { get: () => state };
+  });
+  const state = (await second()).get();
+  assert.equal(state.type, StateType.CRASHED);
+  assert.match(state.message ?? "", /concurrency limit 'sized' \(cluster scope\) is already held on this cluster with another number of slots than 2.*give it the same limit in every flow run/);
+});
+
 test("a limit of 0 is refused with a clear message", () => {
   assert.throws(() => new DaskTaskRunner({ address: cluster.address, concurrencyLimits: { db: 0 } }), (e: Error) =>
     e instanceof InvalidOptionError && /DaskTaskRunner: option 'concurrencyLimits' 'db' is 0: no task tagged 'db' could ever run/.test(e.message));

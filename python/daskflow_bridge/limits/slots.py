@@ -30,6 +30,7 @@ class Slots:
         self.waiting: dict[Any, asyncio.Task] = {}
         self.handles: dict[str, list] = {}  # concurrency() leases by handle
         self.locks: dict[str, asyncio.Lock] = {}  # per semaphore: the one acquire in flight (take)
+        self.run_scoped: set[str] = set()  # semaphores of this flow run only, closed when it ends
 
     # ------------------------------------------------------------------ tasks
     def route(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,6 +124,8 @@ class Slots:
 
     async def _register(self, slot: dict[str, Any]) -> Semaphore:
         client = self.session._client()
+        if slot.get("scope") == "run":
+            self.run_scoped.add(slot["semaphore"])
         sem = Semaphore(max_leases=int(slot["limit"]), name=slot["semaphore"], scheduler_rpc=client.scheduler, loop=client.loop)
         try:
             await sem
@@ -189,6 +192,13 @@ class Slots:
             return {"handle": handle}
         await self.give_back(self.handles.pop(msg.get("handle"), []))
         return None
+
+    async def close_run_scope(self, client) -> None:
+        """The flow run ended (its bridge closes): its run-scope semaphores leave the scheduler, which a shared
+        scheduler would otherwise keep one entry of per flow run."""
+        names, self.run_scoped = self.run_scoped, set()
+        for name in names:
+            await client.scheduler.semaphore_close(name=name)
 
     def stop(self) -> None:
         """The session ends: nothing waits any more, nothing is renewed (the scheduler drops what is left after the
