@@ -29,6 +29,7 @@ export async function waitForSlots(
     const release = await slots.takeAll(found, slotTimeout(found, s.task.options.timeoutSeconds), `Task run '${s.taskRun.name}'`);
     if (cancel.aborted) {
       await release();
+      await fireHooks(s.task, s.taskRun, s.future.state, { ...scope, taskRun: s.taskRun }); // cancelled while it waited
       return undefined;
     }
     return release;

@@ -14,6 +14,7 @@ import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import { type ConcurrencyLimits, checkConcurrencyLimits, resolveLimits } from "../limits/options.ts";
 import { CONCURRENCY_SLOTS, LocalSlots } from "../limits/slots.ts";
 import { waitForSlots } from "../limits/local-runner.ts";
+import { fireHooks } from "../hooks/fire.ts";
 
 export interface ConcurrentTaskRunnerOptions {
   /** Most task runs executing at once; default unbounded. */
@@ -68,7 +69,8 @@ export class ConcurrentTaskRunner implements TaskRunner {
       const slot = this.#acquire();
       if (slot) await slot;
       try {
-        if (cancel.aborted) return;
+        // Cancelled while it waited for a slot: the engine never saw it, so its hooks fire here.
+        if (cancel.aborted) return void (await fireHooks(s.task, s.taskRun, s.future.state, { ...scope, taskRun: s.taskRun }));
         const args = upstreams.length ? await resolveFutures([...s.args]) : s.args;
         await runTask(s.task, args, s.taskRun, { ...scope, runner: this, onState: setState, cancel });
       } finally {

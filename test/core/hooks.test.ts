@@ -90,3 +90,19 @@ test("hook options are validated with a clear message", () => {
     e instanceof InvalidOptionError && /task\(\): option 'onCompletion' must be a function \(task or flow, run, state\) => void, or an array of them, got "notify"/.test(e.message));
   assert.throws(() => flow({ onFailure: [() => {}, 3] as never }, () => 1), /flow\(\): option 'onFailure' must be a function/);
 });
+
+test("a run cancelled while it waited for a slot fires onCancellation", async () => {
+  const seen: string[] = [];
+  const slow = task(() => new Promise((r) => setTimeout(r, 100)));
+  const queued = task({ onCancellation: (_t, _r, s) => void seen.push(s.name) }, () => 1);
+  const f = flow({ taskRunner: new ConcurrentTaskRunner({ maxWorkers: 1 }) }, async () => {
+    const first = slow.submit();
+    const second = queued.submit();
+    second.cancel();
+    await first.wait();
+    return (await second.wait()).type;
+  });
+  assert.equal(await f(), StateType.CANCELLED);
+  for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen, ["Cancelled"]);
+});
