@@ -8,21 +8,32 @@ import type { Cancellation } from "../core/cancellation.ts";
 import { type State, Failed, formatState, makeState, StateType } from "../core/state.ts";
 import type { TaskSubmission } from "../core/task-runner.ts";
 import { fireHooks } from "../hooks/fire.ts";
-import { limitsOf, slotTimeout } from "./options.ts";
+import { type ResolvedLimit, limitsOf, slotTimeout } from "./options.ts";
 import type { LocalSlots, Release } from "./slots.ts";
 
 const none: Release = () => Promise.resolve();
 
-/** The release of the run's slots once it has them; undefined when it ended instead (timed out, cancelled). */
-export async function waitForSlots(
+/** The release of the run's slots once it has them; undefined when it ended instead (timed out, cancelled). At once
+ * (no promise) for a run without limits: it starts in the same tick, as it did before limits existed. */
+export function waitForSlots(
+  slots: LocalSlots,
+  s: TaskSubmission,
+  scope: RunScope,
+  setState: (state: State<unknown>) => void,
+  cancel: Cancellation,
+): Release | Promise<Release | undefined> {
+  const found = limitsOf(s.task.options.tags, slots.limits);
+  return found ? waitForThese(found, slots, s, scope, setState, cancel) : none;
+}
+
+async function waitForThese(
+  found: ResolvedLimit[],
   slots: LocalSlots,
   s: TaskSubmission,
   scope: RunScope,
   setState: (state: State<unknown>) => void,
   cancel: Cancellation,
 ): Promise<Release | undefined> {
-  const found = limitsOf(s.task.options.tags, slots.limits);
-  if (!found) return none;
   const tags = found.map((l) => `'${l.tag}'`).join(", ");
   setState(makeState(StateType.SCHEDULED, "AwaitingConcurrencySlot", { message: `Waiting for a slot of tag ${tags}` }));
   try {

@@ -64,7 +64,8 @@ export class ConcurrentTaskRunner implements TaskRunner {
         }
       }
       // Tag slots first: a run waiting for one holds no maxWorkers slot.
-      const tagged = await waitForSlots(this.#slots, s, scope, setState, cancel);
+      const waiting = waitForSlots(this.#slots, s, scope, setState, cancel);
+      const tagged = waiting instanceof Promise ? await waiting : waiting;
       if (tagged === undefined) return;
       const slot = this.#acquire();
       if (slot) await slot;
