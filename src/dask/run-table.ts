@@ -159,6 +159,10 @@ export class RunTable {
             for (const run of task.runs) {
               const envelope = envelopes[run.item ?? 0];
               if (envelope && !isFinal(run.future.state)) {
+                // Only the engine completes or cancels a run (its hooks ran there); a FAILED one may be a killed
+                // timeout's, whose hooks are the flow process's.
+                const { type } = envelope.state;
+                if (type === StateType.COMPLETED || type === StateType.CANCELLED) run.hooksRan = true;
                 this.setState(run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
               }
             }
