@@ -21,6 +21,8 @@ from typing import Any
 from distributed import Semaphore
 from distributed.client import _wait
 
+from .gate import Gate, left
+
 
 class Slots:
     def __init__(self, session):
@@ -29,7 +31,8 @@ class Slots:
         self.pending: dict[Any, asyncio.Future] = {}  # key -> its Dask future once submitted (tasks waiting here)
         self.waiting: dict[Any, asyncio.Task] = {}
         self.handles: dict[str, list] = {}  # concurrency() leases by handle
-        self.locks: dict[str, asyncio.Lock] = {}  # per semaphore: the one acquire in flight (take)
+        self.gates: dict[str, Gate] = {}  # per semaphore: its takers in this session, first come first served
+        self.locks: dict[str, asyncio.Lock] = {}  # per semaphore: one multi-lease take at a time (_take_many)
         self.run_scoped: set[str] = set()  # semaphores of this flow run only, closed when it ends
 
     # ------------------------------------------------------------------ tasks
@@ -137,47 +140,59 @@ class Slots:
                              "that shares the cluster") from None
         return sem
 
+    async def gate(self, slot: dict[str, Any]) -> Gate:
+        name = slot["semaphore"]
+        gate = self.gates.get(name)
+        if gate is None:
+            sem = await self.semaphore(slot)
+            gate = self.gates.setdefault(name, Gate(sem, handoff=slot.get("scope") == "run"))
+        return gate
+
     async def take(self, slots: list[dict[str, Any]], deadline: float | None):
         """Leases for every slot (``occupy`` each), in name order so that two takers never hold parts the other needs;
-        the list of (semaphore, lease id), or the slot that timed out (its leases given back).
-
-        One acquire per semaphore is in flight from this session at a time: the others queue here, first come first
-        served, instead of each waiting on the scheduler (where every release would wake them all)."""
+        the list of (gate, lease id), or the slot that timed out (its leases given back)."""
         taken: list = []
         for slot in sorted(slots, key=lambda s: s["semaphore"]):
-            sem = await self.semaphore(slot)
-            lock = self.locks.setdefault(slot["semaphore"], asyncio.Lock())
+            gate = await self.gate(slot)
             occupy = int(slot.get("occupy") or 1)
-            while True:
-                got: list = []
-                if await _locked(lock, deadline):
-                    try:
-                        for i in range(occupy):
-                            # Beyond the first lease of a multi-slot occupy, take without waiting: two takers each
-                            # holding part of what the other needs would wait for ever; back off and retry instead.
-                            ok = await sem._acquire(timeout=_left(deadline) if i == 0 else 0)
-                            if not ok:
-                                break
-                            got.append((sem, sem._leases[-1]))
-                    finally:
-                        lock.release()
-                if len(got) == occupy:
-                    taken += got
-                    break
-                await self.give_back(got)
-                if deadline is not None and time.monotonic() >= deadline:
-                    await self.give_back(taken)
-                    return slot
-                await asyncio.sleep(random.uniform(0.02, 0.1))
+            got = await (self._take_one(gate, deadline) if occupy == 1 else self._take_many(gate, occupy, deadline))
+            if got is None:
+                await self.give_back(taken)
+                return slot
+            taken += got
         return taken
 
-    async def give_back(self, taken: list) -> None:
-        for sem, lease in taken:
+    async def _take_one(self, gate: Gate, deadline: float | None) -> list | None:
+        lease = await gate.take(deadline)
+        return None if lease is None else [(gate, lease)]
+
+    async def _take_many(self, gate: Gate, occupy: int, deadline: float | None) -> list | None:
+        """Several leases of one semaphore (concurrency()'s occupy): the first waits, the rest are taken only if free
+        at once. Two takers each holding part of what the other needs would wait for ever: back off and retry."""
+        lock = self.locks.setdefault(gate.sem.name, asyncio.Lock())
+        while True:
+            got: list = []
             try:
-                sem._leases.remove(lease)  # no longer renewed
-            except ValueError:
-                continue
-            await sem._release(lease)
+                await asyncio.wait_for(lock.acquire(), left(deadline))
+            except asyncio.TimeoutError:
+                return None
+            try:
+                for i in range(occupy):
+                    if not await gate.sem._acquire(timeout=left(deadline) if i == 0 else 0):
+                        break
+                    got.append((gate, gate.sem._leases[-1]))
+            finally:
+                lock.release()
+            if len(got) == occupy:
+                return got
+            await self.give_back(got)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(random.uniform(0.02, 0.1))
+
+    async def give_back(self, taken: list) -> None:
+        for gate, lease in taken:
+            await gate.give(lease)
 
     # ------------------------------------------------------------------ concurrency() in a task or flow
     async def request(self, op: str, msg: dict[str, Any]) -> Any:
@@ -205,21 +220,11 @@ class Slots:
         lease timeout; normally nothing is: a finished task gave its leases back)."""
         for task in list(self.waiting.values()):
             task.cancel()
+        for gate in self.gates.values():
+            gate.stop()
         for made in self.sems.values():
             if made.done() and not made.cancelled() and made.exception() is None:
                 callback = getattr(made.result(), "refresh_callback", None)
                 if callback is not None:
                     callback.stop()
 
-
-def _left(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-async def _locked(lock: asyncio.Lock, deadline: float | None) -> bool:
-    """Takes ``lock`` by the deadline (False if not)."""
-    try:
-        await asyncio.wait_for(lock.acquire(), _left(deadline))
-        return True
-    except asyncio.TimeoutError:
-        return False
