@@ -67,6 +67,24 @@ test("a cluster limit given another size by a second flow run fails its tasks, s
   assert.match(state.message ?? "", /concurrency limit 'sized' \(cluster scope\) is already held on this cluster with another number of slots than 2.*give it the same limit in every flow run/);
 });
 
+test("a batch takes one slot for its items; a batch that waits too long fails every item TimedOut", async () => {
+  const f = flow({ taskRunner: new DaskTaskRunner({ address: cluster.address, concurrencyLimits: { db: { limit: 1, timeoutSeconds: 1.5 } } }) }, async () => {
+    const batched = dbWork.with({ batchSize: 2 }).map([300, 300, 300, 300]);
+    const intervals = await Promise.all(batched.map((r) => r.result()));
+    const holder = dbWork.submit(4000);
+    await new Promise((r) => setTimeout(r, 500));
+    const late = dbWork.with({ batchSize: 2 }).map([10, 10]);
+    const states = await Promise.all(late.map((r) => r.wait()));
+    await holder.wait();
+    return { intervals, get: () => states };
+  });
+  const { intervals, get } = await f();
+  assert.equal(peak(intervals), 1);
+  const states = get();
+  assert.deepEqual(states.map((s) => `${s.type} ${s.name}`), ["FAILED TimedOut", "FAILED TimedOut"]);
+  assert.match(states[0]!.message ?? "", /concurrency limit 'db'/);
+});
+
 test("a limit of 0 is refused with a clear message", () => {
   assert.throws(() => new DaskTaskRunner({ address: cluster.address, concurrencyLimits: { db: 0 } }), (e: Error) =>
     e instanceof InvalidOptionError && /DaskTaskRunner: option 'concurrencyLimits' 'db' is 0: no task tagged 'db' could ever run/.test(e.message));
