@@ -50,8 +50,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | history | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, history, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
+  all | inprocess | dask | history | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost | limits) ;;
+  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, history, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost, limits)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -79,8 +79,8 @@ if [ "$what" = shipping-startup ] || [ "$what" = shipping-cost ] || [ "$what" = 
 fi
 # DataFrame: `bash bench/run.sh dataframe-groupby 5` (million rows), `bash bench/run.sh dataframe-arrow 1`.
 # Also `bash bench/run.sh bag-wordcount [MB] [blockMB]`, `bash bench/run.sh nested-submit <baseline checkout>`, and
-# `bash bench/run.sh multihost` (root: network namespaces).
-if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit|multihost)$ ]]; then
+# `bash bench/run.sh multihost` (root: network namespaces), `bash bench/run.sh limits` (concurrency limits and hooks).
+if [[ "$what" =~ ^(batch|shared-scheduler|dataframe-groupby|dataframe-arrow|bag-wordcount|nested-submit|multihost|limits)$ ]]; then
   npx tsx "bench/$what.ts" "$@"
 fi
 # Not part of `all` (minutes, and ~1 GiB of memory at 100 MiB): `bash bench/run.sh large`.

@@ -24,6 +24,9 @@ export {
 } from "./core/errors.ts";
 export { FlowRunError } from "./core/state.ts";
 export { ConcurrentTaskRunner, type ConcurrentTaskRunnerOptions } from "./runners/concurrent.ts";
+export { concurrency, type ConcurrencyOptions } from "./limits/concurrency.ts";
+export type { ConcurrencyLimit, ConcurrencyLimits, ConcurrencyLimitSpec, LimitScope } from "./limits/options.ts";
+export type { StateHook, HookList, HookedTask, HookedFlow, TaskHookOptions, FlowHookOptions } from "./hooks/types.ts";
 export type { TaskRunner, TaskSubmission, Annotations } from "./core/task-runner.ts";
 export { history, openHistory, type HistoryStore } from "./history/index.ts";
 export type { FlowRunRecord, TaskRunRecord, StateRecord as HistoryStateRecord, LogRecordRow, Page, FlowRunQuery, TaskRunQuery, LogQuery, Timeline } from "./history/types.ts";

@@ -19,6 +19,7 @@ import {
 } from "./state.ts";
 import type { TaskDefinition } from "./task-definition.ts";
 import type { TaskOptions } from "./options.ts";
+import { fireHooks } from "../hooks/fire.ts";
 
 export interface EngineScope extends Omit<RunScope, "taskRun"> {
   /** Every transition, the final one included. */
@@ -126,14 +127,15 @@ export async function runTask(
         engine.onState(AwaitingRetry({ message: `Retry ${run - 1}/${retries} in ${delay.toFixed(2)}s` }));
         await sleep(delay * 1000, cancel);
       }
-      engine.onState(Retrying({ message: `Attempt ${run} of ${retries + 1}` }));
-    } else {
-      engine.onState(Running());
     }
+    const running = run > 1 ? Retrying({ message: `Attempt ${run} of ${retries + 1}` }) : Running();
+    engine.onState(running);
+    if (def.options.onRunning) await fireHooks(def, taskRun, running, scope);
     try {
       let value = attempt(def, args, scope, taskRun, cancel);
       if (value instanceof Promise) value = await value;
-      final = Completed(value);
+      // Cancelled while it ran on (JS cannot stop it): the run is CANCELLED, and so are the hooks it fires.
+      final = cancel.aborted ? Cancelled({ message: cancel.reason?.message }) : Completed(value);
       break;
     } catch (raw) {
       const error = raw instanceof Error ? raw : new Error(String(raw));
@@ -151,6 +153,9 @@ export async function runTask(
       break;
     }
   }
+  // Before the state is reported: whoever waits for the run finds its hooks done (on Dask, before the result leaves).
+  const hooks = fireHooks(def, taskRun, final, scope);
+  if (hooks) await hooks;
   engine.onState(final);
   // One line per task run at INFO would bury a large map (the progress display counts them); a run that did not
   // complete stays at INFO, after its ERROR. The same for single runs and the items of a batch.

@@ -11,13 +11,15 @@ import { CrashedRunError, InvalidOptionError, TaskTimeoutError } from "./errors.
 import { type TaskFuture, isTaskFuture, stateError } from "./future.ts";
 import { flowRunName, newRunId } from "./ids.ts";
 import { type FlowOptions, validateFlowOptions } from "./options.ts";
-import { type FailedPart, type State, FlowRunError, Completed, Crashed, Failed, StateType, formatState, withFields } from "./state.ts";
+import { type FailedPart, type State, FlowRunError, Completed, Crashed, Failed, Running, StateType, formatState, withFields } from "./state.ts";
 import { KEEP, mapDeep, forEachDeep } from "./walk.ts";
 import { watchFlowRun } from "./progress/index.ts";
 import { RunFutures } from "./run-futures.ts";
 import { type RunObserver, historyOff, observing } from "./observer.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
 import type { TaskRunner } from "./task-runner.ts";
+import { fireFlowHooks } from "../hooks/fire.ts";
+import type { HookedFlow } from "../hooks/types.ts";
 
 export interface Flow<A extends unknown[], R> {
   /** Runs the flow; resolves with its result, throws FlowRunError when the run fails. */
@@ -61,13 +63,13 @@ export function flow<A extends unknown[], R>(
 
 function makeFlow<A extends unknown[], R>(name: string, options: FlowOptions, fn: (...args: A) => R): Flow<A, R> {
   const returnState = (...args: A) =>
-    runFlow(name, options, fn as (...a: unknown[]) => unknown, args) as Promise<State<Awaited<R>>>;
+    runFlow(name, options, fn as (...a: unknown[]) => unknown, args, made) as Promise<State<Awaited<R>>>;
   const call = async (...args: A): Promise<Awaited<R>> => {
     const state = await returnState(...args);
     if (state.type === StateType.COMPLETED) return state.data as Awaited<R>;
     throw new FlowRunError(`Flow run of '${name}' finished in state ${formatState(state)}`, state, { cause: state.error });
   };
-  return Object.assign(call, {
+  const made: Flow<A, R> = Object.assign(call, {
     returnState,
     flowName: name,
     options,
@@ -76,9 +78,10 @@ function makeFlow<A extends unknown[], R>(name: string, options: FlowOptions, fn
       return makeFlow(merged.name ?? name, merged, fn);
     },
   });
+  return made;
 }
 
-async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<State<unknown>> {
+async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown[]) => unknown, args: unknown[], self: HookedFlow): Promise<State<unknown>> {
   if (isWorkerImport()) {
     // A Dask worker imported the module that calls this flow at top level: never run it there.
     const site = definitionSite("flow");
@@ -102,7 +105,8 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   observer?.flowStarted(scope.flowRun!, runner, { ...(parent?.flowRun && { flowRunId: parent.flowRun.id }), ...(parent?.taskRun && { taskRunId: parent.taskRun.id }) });
   log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'`);
   const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
-  let state: State<unknown>;
+  let state: State<unknown> = Running();
+  await fireFlowHooks(self, options, scope.flowRun!, state, scope);
   try {
     // The timeout bounds the whole run: resolving the futures it returns too.
     const timedOut = () => cancelOpen(futures, log, `at the flow's timeout of ${options.timeoutSeconds}s`);
@@ -126,6 +130,8 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     if (state.type === StateType.COMPLETED) state = Crashed(error);
   }
   feedback?.end();
+  // Whatever ended the run (its function, a timeout, its runner's infrastructure failing): the hooks of that state.
+  await fireFlowHooks(self, options, scope.flowRun!, state, scope);
   log.info(`Finished in state ${formatState(state)}`);
   await observer?.flowEnded(scope.flowRun!, state, runner);
   return state;

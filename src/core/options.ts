@@ -5,10 +5,11 @@
 import { InvalidOptionError } from "./errors.ts";
 import type { TaskRunner } from "./task-runner.ts";
 import type { TaskOptions } from "./task-definition.ts";
+import type { FlowHookOptions } from "../hooks/types.ts";
 
 export type { TaskOptions };
 
-export interface FlowOptions {
+export interface FlowOptions extends FlowHookOptions {
   name?: string;
   description?: string;
   /** Where `task.submit()` and `task.map()` run. Default: a new `ConcurrentTaskRunner`. */
@@ -48,6 +49,11 @@ const delays: Check = (v) =>
     : nonNegativeNumber(v);
 const boolean: Check = (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${show(v)}`);
 const array: Check = (v) => (Array.isArray(v) ? undefined : `must be an array, got ${show(v)}`);
+const hooks: Check = (v) =>
+  typeof v === "function" || (Array.isArray(v) && v.every((h) => typeof h === "function"))
+    ? undefined
+    : `must be a function (task or flow, run, state) => void, or an array of them, got ${show(v)}`;
+const HOOKS = { onCompletion: hooks, onFailure: hooks, onCrashed: hooks, onCancellation: hooks, onRunning: hooks };
 const runner: Check = (v) =>
   typeof v === "object" && v !== null && typeof (v as TaskRunner).submit === "function" && typeof (v as TaskRunner).duplicate === "function"
     ? undefined
@@ -61,6 +67,7 @@ const TASK: Record<keyof TaskOptions, Check> = {
   retryJitterFactor: nonNegativeNumber,
   timeoutSeconds: positiveNumber,
   tags: stringList,
+  ...HOOKS,
 };
 const FLOW: Record<keyof FlowOptions, Check> = {
   name: nonEmptyString,
@@ -68,6 +75,7 @@ const FLOW: Record<keyof FlowOptions, Check> = {
   taskRunner: runner,
   timeoutSeconds: positiveNumber,
   progress: boolean,
+  ...HOOKS,
 };
 const CALL: Record<keyof CallOptions, Check> = {
   waitFor: array,

@@ -4,8 +4,10 @@
  * imports the module.
  */
 
+import type { TaskHookOptions } from "../hooks/types.ts";
+
 /** A task's options (validated in options.ts, which re-exports this type; kept here so nothing below imports it). */
-export interface TaskOptions {
+export interface TaskOptions extends TaskHookOptions {
   /** Display name; default the function's name, else the name it is assigned to. */
   name?: string;
   description?: string;

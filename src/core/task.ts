@@ -16,6 +16,7 @@ import { type TaskDefinition, nestedTaskId, nextTaskId, registerTask } from "./t
 import type { FuturableArgs, MapArgs, Result } from "./types.ts";
 import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
 import { isAllowFailure, isUnmapped } from "./wrappers.ts";
+import { noteHookedTask } from "../hooks/fire.ts";
 
 export interface TaskCall<A extends unknown[], R> {
   /** Sends one run to the flow's task runner; returns its future at once. */
@@ -61,7 +62,7 @@ export function task<A extends unknown[], R>(
 function makeTask<A extends unknown[], R>(def: TaskDefinition): Task<A, R> {
   const call = (...args: FuturableArgs<A>) => callDirect(def, args) as Promise<Result<R>>;
   const bound = bindCalls<A, R>(def, {});
-  return Object.assign(call, {
+  const made = Object.assign(call, {
     taskName: def.name,
     options: def.options,
     definition: def,
@@ -73,6 +74,8 @@ function makeTask<A extends unknown[], R>(def: TaskDefinition): Task<A, R> {
       return makeTask<A, R>({ ...def, name: merged.name ?? def.name, options: merged });
     },
   });
+  noteHookedTask(def, made);
+  return made;
 }
 
 function newTaskRun(def: TaskDefinition): TaskRunInfo {

@@ -4,6 +4,7 @@
  * with `batchSize`) is one Dask task carrying several items, each with its own arguments and upstreams.
  */
 import { encodeValue, DEP, describeUnserializable } from "../core/serialization.ts";
+import { withoutHooks } from "../hooks/fire.ts";
 import { describeClassProblem } from "../core/class-codec.ts";
 import { isTaskFuture, type TaskFuture } from "../core/future.ts";
 import { InvalidOptionError, SerializationError } from "../core/errors.ts";
@@ -65,7 +66,7 @@ export function encodeSpec(def: TaskDefinition): Buffer {
         `Task '${def.name}' was defined inside a function${def.definedAt ? ` (${def.definedAt})` : ""}, so a Dask worker importing its module would never define it. Define it with task(...) at the top level of a module (export const ${def.name} = task(...)) and submit that.`,
       );
     }
-    const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options: def.options };
+    const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options: withoutHooks(def.options) };
     spec = encodeValue(payload, `Task '${def.name}' options`);
     specCache.set(def, spec);
   }

@@ -4,6 +4,7 @@
 import { InvalidOptionError } from "../core/errors.ts";
 import { validateOptions } from "../core/options.ts";
 import type { StartSecurity } from "./protocol.ts";
+import { type ConcurrencyLimits, checkConcurrencyLimits } from "../limits/options.ts";
 
 /** A cluster the TypeScript side manages itself: the runner connects to `address` and calls `close()` at the end. */
 export interface DaskCluster {
@@ -68,6 +69,12 @@ export interface DaskTaskRunnerOptions {
    * Raise it for a cluster that takes longer to scale up; 0 waits for ever.
    */
   noWorkerTimeoutSeconds?: number;
+  /**
+   * Most task runs with a tag running at once: `{ db: 3 }` for this flow run's tasks, `{ db: { limit: 3, scope:
+   * "cluster" } }` for every flow run on the same scheduler (a Dask Semaphore there). A task waits for its slots
+   * before it is sent to a worker (docs/hooks-and-limits.md).
+   */
+  concurrencyLimits?: ConcurrencyLimits;
 }
 
 const isObject = (v: unknown) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : `must be an object of keyword arguments, got ${typeof v}`);
@@ -123,6 +130,7 @@ export function validateDaskOptions(options: DaskTaskRunnerOptions): DaskTaskRun
     security: isSecurity,
     noWorkerTimeoutSeconds: (v) => (typeof v === "number" && v >= 0 && Number.isFinite(v) ? undefined : `must be a number of seconds >= 0 (0 waits for ever), got ${JSON.stringify(v)}`),
     shipCode: (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${JSON.stringify(v)}`),
+    concurrencyLimits: checkConcurrencyLimits,
     env: (v) => {
       if (typeof v !== "object" || v === null || Array.isArray(v)) return `must be an object of environment variables (names to strings), got ${JSON.stringify(v)}`;
       for (const [name, value] of Object.entries(v)) {

@@ -31,6 +31,26 @@ export interface SubmitTask {
   deps: string[];
   annotations: DaskAnnotations;
   meta: TaskMeta;
+  /** Concurrency limits: the bridge takes these slots before it submits the task (python/daskflow_bridge/limits/). */
+  concurrency?: ConcurrencyRequest;
+}
+
+/** A slot of a concurrency limit: a lease of a Dask Semaphore (src/limits/). */
+export interface SlotRequest {
+  semaphore: string;
+  tag: string;
+  limit: number;
+  scope: "run" | "cluster";
+  /** Leases to take (concurrency()'s `occupy`); default 1. */
+  occupy?: number;
+}
+
+export interface ConcurrencyRequest {
+  slots: SlotRequest[];
+  /** Fail the run (TimedOut, naming the limit) when its slots are not had within this many seconds. */
+  timeout_seconds?: number;
+  /** A batch's item count: each item gets the states the bridge sends while the task waits. */
+  items?: number;
 }
 
 export interface SidecarSpec {
@@ -146,6 +166,9 @@ export type BridgeRequest =
   | { op: "collection-cancel"; id: number; keys: string[] }
   /** More shipped code (a task module not shipped yet): every worker, and every worker that joins, gets it. */
   | { op: "ship"; id: number; run: string; pack: ShippedPack }
+  /** concurrency(): leases of these slots; `{ handle }`, or `{ timed_out: tag }` past `timeout_seconds`. */
+  | { op: "limit-acquire"; id: number; slots: SlotRequest[]; timeout_seconds?: number }
+  | { op: "limit-release"; id: number; handle: string }
   /** A released result put back under a new key (results-held.ts): `data` is its envelope (a batch's `{items}`). */
   | { op: "restore"; id: number; key: string; data: ValueBytes }
   | { op: "close"; id: number }
@@ -169,6 +192,8 @@ export type WorkerEvent =
       /** The worker's address and, with a final state, when the attempt began there: for the run history. */
       worker?: string;
       started?: number;
+      /** With a final state the task engine reached: the run's state hooks ran on the worker (src/hooks/). */
+      hooks?: boolean;
     }
   | {
       /** The final states of a batch's items, in order; the results too when small. */
@@ -183,6 +208,8 @@ export type WorkerEvent =
       worker?: string;
       started?: number[];
       attempts?: number[];
+      /** The items ran through the task engine: their state hooks ran on the worker. */
+      hooks?: boolean;
     }
   | {
       kind: "log";

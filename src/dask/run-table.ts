@@ -20,6 +20,8 @@ export interface Run {
   future: TaskFuture<unknown>;
   task: DaskTask;
   item?: number;
+  /** Its final state came from the task engine on a worker, which fired its hooks (else the flow process does). */
+  hooksRan?: boolean;
 }
 
 /** One Dask task: a single run, or a batch of runs of one task; released from the cluster once its results are
@@ -89,8 +91,10 @@ export class RunTable {
       event.states.forEach((record, i) => {
         const run = task.runs[i];
         const item = inline?.[i];
-        if (run && event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started?.[i], event.attempts?.[i]);
-        if (run) this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
+        if (!run) return;
+        if (event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started?.[i], event.attempts?.[i]);
+        if (event.hooks) run.hooksRan = true;
+        this.setState(run, recordToState(record, item && "data" in item ? { data: item.data } : {}));
       });
       if (inline?.every(whole)) this.host.held.haveLocally(task, inline, true);
       return;
@@ -108,6 +112,7 @@ export class RunTable {
     if (event.nbytes !== undefined) run.task.nbytes = event.nbytes;
     if (event.worker) observing.observer?.taskWorker(run.future, event.worker, event.started);
     const inline = event.envelope ? decodeEnvelope(event.envelope) : undefined;
+    if (event.hooks) run.hooksRan = true;
     this.setState(run, recordToState(event.state, inline && "data" in inline ? { data: inline.data } : {}));
     if (inline && isFinal(run.future.state) && whole(inline)) this.host.held.haveLocally(run.task, [inline], true);
   }
@@ -158,6 +163,10 @@ export class RunTable {
             for (const run of task.runs) {
               const envelope = envelopes[run.item ?? 0];
               if (envelope && !isFinal(run.future.state)) {
+                // Only the engine completes or cancels a run (its hooks ran there); a FAILED one may be a killed
+                // timeout's, whose hooks are the flow process's.
+                const { type } = envelope.state;
+                if (type === StateType.COMPLETED || type === StateType.CANCELLED) run.hooksRan = true;
                 this.setState(run, recordToState(envelope.state, "data" in envelope ? { data: envelope.data } : {}));
               }
             }

@@ -24,6 +24,9 @@ import { HeldResults } from "./results-held.ts";
 import { type DaskTask, type Run, RunTable } from "./run-table.ts";
 import { TaskLifetimes } from "./task-lifetimes.ts";
 import { NoWorkerWatch, missingResources, noWorkerMessage } from "./no-worker-watch.ts";
+import { FlowSideHooks } from "../hooks/flow-side.ts";
+import { LIMITS_ENV, inheritedLimits, resolveLimits } from "../limits/options.ts";
+import { CONCURRENCY_SLOTS, DaskSlots, concurrencyRequest } from "../limits/slots.ts";
 import { SIDECAR_ENV, eventKey, type StartReply, type SidecarSpec, type StartRequest, type SubmitTask, type WorkerInfo } from "./protocol.ts";
 
 
@@ -95,11 +98,15 @@ export class DaskTaskRunner implements TaskRunner {
     closed: () => this.#closed,
   });
   readonly #noWorker: NoWorkerWatch;
+  readonly #hooks = new FlowSideHooks();
+  /** Concurrency limits by tag (in a sidecar, those of the run the task belongs to). */
+  readonly #limits;
 
   constructor(options: DaskTaskRunnerOptions = {}, internals: RunnerInternals = {}) {
     this.options = Object.freeze(validateDaskOptions({ ...options }));
     this.#shipping = new ShippingSession(this.options, `run-${this.#id}`, (level, message) => this.#log(level, message));
     this.#transport = internals.transport;
+    this.#limits = this.options.concurrencyLimits ? resolveLimits(this.options.concurrencyLimits, this.#id) : inheritedLimits();
     this.#noWorker = new NoWorkerWatch(
       this.options.noWorkerTimeoutSeconds ?? 300,
       () => [...this.#table.tasks.values()].filter((t) => t.runs.every((r) => r.future.state.type === StateType.SCHEDULED)).map((t) => t.key),
@@ -123,6 +130,11 @@ export class DaskTaskRunner implements TaskRunner {
     if (!this.#started) this.#connectTimeout = connectTimeoutSeconds;
     await this.#ensureStarted();
     return this.#bridge!;
+  }
+
+  /** @internal concurrency(): slots of this runner's limits, as leases of the cluster's semaphores. */
+  [CONCURRENCY_SLOTS](): DaskSlots {
+    return new DaskSlots(this.#limits, () => this.clientBridge());
   }
 
   /** Set when the bridge or cluster failed: the flow run ends CRASHED. */
@@ -192,6 +204,9 @@ export class DaskTaskRunner implements TaskRunner {
   #enqueue({ task, upstreams }: Encoded, submissions: readonly TaskSubmission[], batch: boolean): void {
     this.#scope ??= currentScope() ?? rootScope();
     const moduleUrl = submissions[0]!.task.moduleUrl;
+    const { tags, timeoutSeconds } = submissions[0]!.task.options;
+    const slots = concurrencyRequest(tags, this.#limits, timeoutSeconds, batch ? submissions.length : undefined);
+    if (slots) task.concurrency = slots;
     if (moduleUrl && !this.#started) this.#preload.add(moduleUrl);
     if (moduleUrl) this.#moduleOf.set(task, moduleUrl);
     const runs: Run[] = [];
@@ -203,6 +218,7 @@ export class DaskTaskRunner implements TaskRunner {
       daskTask.runs.push(run);
       this.#table.runs.set(eventKey(task.key, run.item), run);
       this.#refs.set(s.future, { ref: batch ? { key: task.key, item: i } : { key: task.key }, task: daskTask });
+      this.#hooks.watch(s, run, () => this.#scope ?? rootScope());
       s.future[setDaskKey](task.key);
       // After the state's own handlers (results-held may take the value as local first).
       s.future.onFinal(() => {
@@ -305,6 +321,7 @@ export class DaskTaskRunner implements TaskRunner {
     const env = sidecar.env;
     if (process.env.DASKFLOW_LOGGING_LEVEL) env.DASKFLOW_LOGGING_LEVEL = process.env.DASKFLOW_LOGGING_LEVEL;
     if (this.#preload.size) env[SIDECAR_ENV.preload] = JSON.stringify([...this.#preload]);
+    if (this.#limits.size) env[LIMITS_ENV] = JSON.stringify([...this.#limits.values()]);
     // Built while the bridge's Python starts: the first shipment goes with the start request.
     await this.#shipping.prepare(sidecar, this.#preload);
     if (sidecar.code) delete env[SIDECAR_ENV.loaders];
@@ -410,6 +427,7 @@ export class DaskTaskRunner implements TaskRunner {
       }
       this.#table.runs.clear();
       this.#table.tasks.clear();
+      await this.#hooks.settled();
     }
   }
 }

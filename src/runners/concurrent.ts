@@ -11,10 +11,16 @@ import { validateOptions } from "../core/options.ts";
 import { Cancelled, formatState } from "../core/state.ts";
 import { collectUpstreams, notReadyFor, resolveFutures, upstreamRun } from "../core/upstream.ts";
 import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
+import { type ConcurrencyLimits, checkConcurrencyLimits, resolveLimits } from "../limits/options.ts";
+import { CONCURRENCY_SLOTS, LocalSlots } from "../limits/slots.ts";
+import { waitForSlots } from "../limits/local-runner.ts";
+import { fireHooks } from "../hooks/fire.ts";
 
 export interface ConcurrentTaskRunnerOptions {
   /** Most task runs executing at once; default unbounded. */
   maxWorkers?: number;
+  /** Most task runs with a tag running at once, e.g. `{ db: 3 }` (slots in this process; see DaskTaskRunner). */
+  concurrencyLimits?: ConcurrencyLimits;
 }
 
 export class ConcurrentTaskRunner implements TaskRunner {
@@ -23,11 +29,19 @@ export class ConcurrentTaskRunner implements TaskRunner {
   #running = 0;
   #waiting: Array<() => void> = [];
   #cancels = new Map<TaskFuture<unknown>, Cancellation>();
+  readonly #slots: LocalSlots;
 
   constructor(options: ConcurrentTaskRunnerOptions = {}) {
     this.options = validateOptions<ConcurrentTaskRunnerOptions>("ConcurrentTaskRunner", options, {
       maxWorkers: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : `must be a whole number >= 1, got ${String(v)}`),
+      concurrencyLimits: checkConcurrencyLimits,
     });
+    this.#slots = new LocalSlots(resolveLimits(this.options.concurrencyLimits, Math.random().toString(36).slice(2)));
+  }
+
+  /** @internal concurrency() inside this runner's runs. */
+  [CONCURRENCY_SLOTS](): LocalSlots {
+    return this.#slots;
   }
 
   submit(submission: TaskSubmission): void {
@@ -49,14 +63,20 @@ export class ConcurrentTaskRunner implements TaskRunner {
           return;
         }
       }
+      // Tag slots first: a run waiting for one holds no maxWorkers slot.
+      const waiting = waitForSlots(this.#slots, s, scope, setState, cancel);
+      const tagged = waiting instanceof Promise ? await waiting : waiting;
+      if (tagged === undefined) return;
       const slot = this.#acquire();
       if (slot) await slot;
       try {
-        if (cancel.aborted) return;
+        // Cancelled while it waited for a slot: the engine never saw it, so its hooks fire here.
+        if (cancel.aborted) return void (await fireHooks(s.task, s.taskRun, s.future.state, { ...scope, taskRun: s.taskRun }));
         const args = upstreams.length ? await resolveFutures([...s.args]) : s.args;
         await runTask(s.task, args, s.taskRun, { ...scope, runner: this, onState: setState, cancel });
       } finally {
         this.#release();
+        await tagged();
       }
     } finally {
       this.#cancels.delete(s.future);
@@ -94,6 +114,6 @@ export class ConcurrentTaskRunner implements TaskRunner {
   }
 
   equals(other: unknown): boolean {
-    return other instanceof ConcurrentTaskRunner && other.options.maxWorkers === this.options.maxWorkers;
+    return other instanceof ConcurrentTaskRunner && other.options.maxWorkers === this.options.maxWorkers && JSON.stringify(other.options.concurrencyLimits) === JSON.stringify(this.options.concurrencyLimits);
   }
 }

@@ -10,6 +10,7 @@ import { type TaskDefinition, flowCallOnWorker, lookupTask, whenTaskRegistered }
 import type { TaskSpec } from "../dask/encode.ts";
 import { SIDECAR_ENV, sidecarEnvList } from "../dask/protocol.ts";
 import { toShippedUrl } from "../dask/shipping/module-map.ts";
+import { onlyHooks } from "../hooks/fire.ts";
 
 const imports = new Map<string, Promise<unknown>>();
 /** How long a module may stay stopped at a top-level flow call before a task it has not defined is given up. */
@@ -120,5 +121,5 @@ export async function loadTask(spec: TaskSpec): Promise<TaskDefinition> {
 
 /** A `withOptions` variant shares its base's id: the options sent with the run are the ones that apply. */
 function withSpec(def: TaskDefinition, spec: TaskSpec): TaskDefinition {
-  return { ...def, name: spec.name, options: spec.options };
+  return { ...def, name: spec.name, options: { ...spec.options, ...onlyHooks(def.options) } };
 }

@@ -8,6 +8,7 @@ import type { TaskRunner, TaskSubmission } from "../core/task-runner.ts";
 import type { SidecarMessage } from "../dask/protocol.ts";
 import { DaskTaskRunner } from "../dask/runner.ts";
 import { WorkerBridge } from "./worker-bridge.ts";
+import { CONCURRENCY_SLOTS, type ConcurrencySlots } from "../limits/slots.ts";
 
 export class NestedRunner implements TaskRunner {
   readonly name = "DaskTaskRunner";
@@ -26,6 +27,11 @@ export class NestedRunner implements TaskRunner {
   daskRunner(): DaskTaskRunner {
     this.#inner ??= new DaskTaskRunner({ address: this.schedulerAddress }, { transport: (handlers) => new WorkerBridge(this.send, handlers) });
     return this.#inner;
+  }
+
+  /** concurrency() in a task on Dask: leases through this worker's session, on the run's semaphores. */
+  [CONCURRENCY_SLOTS](): ConcurrencySlots {
+    return this.daskRunner()[CONCURRENCY_SLOTS]();
   }
 
   submit(submission: TaskSubmission): void {

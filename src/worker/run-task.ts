@@ -39,10 +39,13 @@ interface RanAt {
   started: number;
 }
 
-function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>, at?: RanAt): void {
+/** `at` is for the run history; `engineRan` says the run's state hooks ran here (else the flow process fires them:
+ * a dead sidecar's crash, a killed timeout). */
+function finish(send: Send, key: string, meta: TaskMeta, state: State<unknown>, at?: RanAt, engineRan = false): void {
   // The event tells the state the envelope carries (FAILED when the result could not be encoded).
   const { envelope, record } = encodeResult(state); // a large one in parts: written to the channel as they are
   const event: WorkerEvent = { kind: "state", key, task_run_id: meta.task_run_id, state: record, ...at };
+  if (engineRan) event.hooks = true;
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_RESULT_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength; // the flow process weighs what the cluster holds for it (task-lifetimes.ts)
   send({ op: "done", envelope, event });
@@ -156,7 +159,7 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
   if (!("batch" in payload)) {
     const ids = { eventKey: key, runId: meta.task_run_id, runName: meta.task_run_name };
     const at = { worker: request.context.worker_address, started: Date.now() };
-    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false), at);
+    return finish(send, key, meta, await runOne(def, payload, deps, ids, request, send, false), at, true);
   }
   // A batch: the items run one after another, each through the engine; their states go back together.
   const states: State<unknown>[] = [];
@@ -168,14 +171,15 @@ export async function handleRun(request: RunRequest, send: Send): Promise<void> 
     states.push(await runOne(def, item.payload, deps, ids, request, send, true));
     attempts.push(ids.attempts ?? 0);
   }
-  finishBatch(send, key, meta, states, { worker: request.context.worker_address, started, attempts });
+  finishBatch(send, key, meta, states, { worker: request.context.worker_address, started, attempts }, true);
 }
 
-function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], at?: { worker: string; started: number[]; attempts: number[] }): void {
+function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unknown>[], at?: { worker: string; started: number[]; attempts: number[] }, engineRan = false): void {
   const records = states.map(stateToRecord);
   const items: Envelope[] = states.map((state, i) => (state.type === StateType.COMPLETED ? { state: records[i]!, data: state.data } : { state: records[i]! }));
   const envelope = encodeValueParts({ items } satisfies BatchEnvelope, "batch result");
   const event: WorkerEvent = { kind: "batch-states", key, task_run_id: meta.task_run_id, states: records, ...at };
+  if (engineRan) event.hooks = true;
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength;
   send({ op: "done", envelope, event });

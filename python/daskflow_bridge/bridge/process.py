@@ -190,6 +190,7 @@ class Bridge(Session):
             self.code_plugins = []
             if self.topic:
                 await self._step("remove event topic", client.run_on_scheduler(pop_run_topic, topic=self.topic))
+            await self._step("close run-scope limits", self.slots.close_run_scope(client))
         await self._step("close client/cluster", conn.close(), timeout=60.0)
 
 

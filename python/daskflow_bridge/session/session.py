@@ -13,6 +13,7 @@ import asyncio
 from typing import Any, Callable
 
 from .. import collections
+from ..limits import Slots
 from ..shipping import DaskflowCodePlugin
 from ..transfer import protocol as P
 from . import client_ops
@@ -64,6 +65,7 @@ class Session(TaskOps):
         self.closed = False
         self.collections: dict[Any, asyncio.Task] = {}  # collection requests by key, while they run
         self.cancelled: set[Any] = set()
+        self.slots = Slots(self)  # concurrency limits: tasks waiting for slots, concurrency() leases
 
     # ------------------------------------------------------------------ output
     def send(self, msg: dict[str, Any]) -> None:
@@ -125,6 +127,8 @@ class Session(TaskOps):
                     self._on_files(op, msg)
                 elif op == P.OP_RESTORE:
                     self._spawn(self._request(rid, self._restore(msg.get("key"), msg.get("data"))))
+                elif op in (P.OP_LIMIT_ACQUIRE, P.OP_LIMIT_RELEASE):
+                    self._spawn(self._request(rid, self.slots.request(op, msg)))
                 elif op == P.OP_SHIP:
                     self._spawn(self._request(rid, self._ship(msg.get("run"), msg.get("pack") or {})))
                 elif op == P.OP_CLOSE:
@@ -239,6 +243,7 @@ class Session(TaskOps):
             return None
         if final:
             self.closed = True
+        self.slots.stop()
         for t in list(self.tasks):
             t.cancel()
         if self.pump_task is not None:

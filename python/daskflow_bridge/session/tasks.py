@@ -22,6 +22,7 @@ class TaskOps:
 
     def _submit(self, tasks: list[dict[str, Any]]) -> None:
         client = self._client()
+        tasks = self.slots.route(tasks)  # those with concurrency limits wait for slots first (limits/slots.py)
         held = self.futures
         frame_keys = {t.get("key") for t in tasks}
         pending = []
@@ -68,7 +69,7 @@ class TaskOps:
                 self.has_futures.set()
             pending = rest
 
-    def _map_group(self, client, group: list[dict[str, Any]], ndeps: int) -> list:
+    def _map_group(self, client, group: list[dict[str, Any]], ndeps: int, deps: list | None = None) -> list:
         ann = group[0].get("annotations") or {}
         kw: dict[str, Any] = {}
         if ann.get("resources"):
@@ -91,7 +92,7 @@ class TaskOps:
         ]
         held = self.futures
         for i in range(ndeps):
-            iterables.append([held[t["deps"][i]] for t in group])
+            iterables.append([deps[i]] if deps is not None else [held[t["deps"][i]] for t in group])
         return client.map(self.task_function, *iterables, key=[t["key"] for t in group], pure=False, **kw)
 
     async def _pump(self) -> None:
@@ -140,6 +141,7 @@ class TaskOps:
                 f.release()  # now, not when the last reference (e.g. in the as_completed loop) goes away
 
     async def _cancel(self, keys: list[Any]) -> None:
+        self.slots.cancel(keys)
         futs = [self.futures[k] for k in keys if k in self.futures]
         if futs:
             await self._client().cancel(futs)

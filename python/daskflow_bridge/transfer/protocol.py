@@ -32,6 +32,8 @@ OP_SHIP = "ship"  # more shipped code for the run's workers (a pack; src/dask/sh
 OP_SIDE_FILES = "side-files"  # the flow process's answer to OP_SIDE_PROBE: whether it can read the bridge's files
 OP_RELEASE_FILES = "release-files"  # the flow process read these value files (sender_files.py): close them
 OP_COLLECTION = "collection"  # a TS collection plan (Bag, DataFrame): an action run by the builder of its kind
+OP_LIMIT_ACQUIRE = "limit-acquire"  # concurrency(): leases of limits for a section of code (limits/slots.py)
+OP_LIMIT_RELEASE = "limit-release"
 OP_COLLECTION_CANCEL = "collection-cancel"  # stop the collection requests made under these keys (a compute's future)
 
 # ---- bridge -> flow process

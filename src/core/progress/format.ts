@@ -14,11 +14,12 @@ function rateText(perSecond: number): string {
   return perSecond >= 100 ? Math.round(perSecond).toString() : perSecond.toFixed(1);
 }
 
-/** "Progress: 523/1000 done, 2 failed, 8 running; 130 items/s; about 4s left" */
+/** "Progress: 523/1000 done, 2 failed, 8 running, 3 waiting for tag 'db'; 130 items/s; about 4s left" */
 export function progressText(counts: Counts, perSecond: number): string {
   const left = counts.total - counts.done - counts.failed;
   const eta = perSecond > 0 ? `about ${duration(Math.max(1, Math.ceil(left / perSecond)))} left` : "time left unknown";
-  return `Progress: ${counts.done}/${counts.total} done, ${counts.failed} failed, ${counts.running} running; ${rateText(perSecond)} items/s; ${eta}`;
+  const waiting = [...counts.waiting].map(([what, n]) => `, ${n} waiting for ${what}`).join("");
+  return `Progress: ${counts.done}/${counts.total} done, ${counts.failed} failed, ${counts.running} running${waiting}; ${rateText(perSecond)} items/s; ${eta}`;
 }
 
 /** "Progress: 1000/1000 done, 0 failed in 7s (130 items/s)" */

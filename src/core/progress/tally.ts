@@ -10,14 +10,19 @@ export interface Counts {
   done: number;
   failed: number;
   running: number;
+  /** Runs waiting for a concurrency slot, by what they wait for ("tag 'db'"); empty for none. */
+  waiting: Map<string, number>;
 }
+
+/** The state a run waiting for a concurrency slot is in (src/limits/, the bridge's python/daskflow_bridge/limits/). */
+const AWAITING_SLOT = "AwaitingConcurrencySlot";
 
 export class Tally {
   readonly #source: RunFutures;
   /** The source's counters when the current stretch of work began, and the runs then open (they carry over). */
   #base = { added: 0, completed: 0, notCompleted: 0, open: 0 };
   /** Since the last reset: the runs of one stretch of work. */
-  readonly counts: Counts = { total: 0, done: 0, failed: 0, running: 0 };
+  readonly counts: Counts = { total: 0, done: 0, failed: 0, running: 0, waiting: new Map() };
 
   constructor(source: RunFutures) {
     this.#source = source;
@@ -32,12 +37,20 @@ export class Tally {
   update(): Counts {
     const s = this.#source;
     let running = 0;
-    for (const future of s.open) if (future.state.type === StateType.RUNNING) running++;
+    const waiting = new Map<string, number>();
+    for (const { state } of s.open) {
+      if (state.type === StateType.RUNNING) running++;
+      else if (state.name === AWAITING_SLOT) {
+        const what = (state.message ?? "a slot").replace(/^Waiting for a slot of /, "");
+        waiting.set(what, (waiting.get(what) ?? 0) + 1);
+      }
+    }
     Object.assign(this.counts, {
       total: this.#base.open + s.added - this.#base.added,
       done: s.completed - this.#base.completed,
       failed: s.notCompleted - this.#base.notCompleted,
       running,
+      waiting,
     });
     return this.counts;
   }
@@ -46,6 +59,6 @@ export class Tally {
   reset(): void {
     const s = this.#source;
     this.#base = { added: s.added, completed: s.completed, notCompleted: s.notCompleted, open: s.open.size };
-    Object.assign(this.counts, { total: s.open.size, done: 0, failed: 0, running: 0 });
+    Object.assign(this.counts, { total: s.open.size, done: 0, failed: 0, running: 0, waiting: new Map() });
   }
 }
