@@ -13,7 +13,12 @@ npx tsc -p tsconfig.build.json
 echo "== lint"
 npx eslint .
 echo "== TypeScript tests"
+bash scripts/setup-test-system.sh # chromium for the UI tests, PostgreSQL for the history store's
 export DASKFLOW_LOGGING_LEVEL="${DASKFLOW_LOGGING_LEVEL:-WARNING}"
+# Every flow the suite runs is recorded (history is on by default), into a store of this run, not the project's.
+history_dir=$(mktemp -d)
+trap 'rm -rf "$history_dir"' EXIT
+export DASKFLOW_HISTORY_URL="${DASKFLOW_HISTORY_URL:-$history_dir/history.db}"
 node --import tsx --test --test-concurrency=1 test/**/*.test.ts
 echo "== Python tests"
 .venv/bin/python -m pytest python/tests -q -p no:cacheprovider

@@ -1,7 +1,7 @@
 /**
  * Debian's chromium driven by playwright-core (which never downloads a browser), with the flags this kind of
  * offline machine needs (without them chromium stalls on network and update checks) and a fresh profile each time.
- * scripts/setup-browser.sh installs chromium when it is missing.
+ * scripts/setup-test-system.sh installs chromium when it is missing.
  */
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +18,7 @@ export interface Browser extends AsyncDisposable {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/setup-browser.sh (as root it installs Debian's chromium).`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/setup-test-system.sh (as root it installs Debian's chromium).`);
   const profile = mkdtempSync(join(tmpdir(), "daskflow-chromium-"));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
   const close = async () => {
