@@ -2,8 +2,9 @@
 import type { TaskFuture } from "./future.ts";
 import type { AllowFailure, Unmapped } from "./wrappers.ts";
 
-/** A value, or a future of it, or a structure with futures of its parts inside. */
-export type Futurable<T> = T | TaskFuture<T> | AllowFailure<T> | DeepFuturable<T>;
+/** A value, or a future of it, or a structure with futures of its parts inside. A parameter typed `T | Error` takes
+ * `allowFailure(future of T)`: the upstream's error is what arrives when it fails. */
+export type Futurable<T> = T | TaskFuture<T> | AllowFailure<T> | AllowFailure<Exclude<T, Error>> | DeepFuturable<T>;
 
 type DeepFuturable<T> = T extends (...args: never[]) => unknown
   ? never

@@ -35,6 +35,9 @@ export const typed = flow(async () => {
   void [maybe, fromState, fromStateOrError, notNumber, key];
   void [mapped, direct, state];
   add.submit(allowFailure(a), 1);
+  // a parameter that takes the error too takes allowFailure of a future of the value, also inside an array
+  const tolerant = task((values: Array<number | Error>) => values.length);
+  tolerant.submit([allowFailure(a), 2]);
   greet.submit("y", { loud: b.state.type === "COMPLETED" });
 
   // @ts-expect-error a string where a number is expected
