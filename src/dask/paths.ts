@@ -122,7 +122,12 @@ export function sidecarCommand(shipped = false): SidecarCommand | ShippedSidecar
       loader(arg === "-r" ? "--require" : arg === "-C" ? "--conditions" : arg, args[++i]!);
     } else if (/^--(max-old-space-size|enable-source-maps|no-warnings|stack-trace-limit)/.test(arg)) keep.push(arg);
   }
-  if (shipped) return { node: process.execPath, argv: keep, entry: realpathSync(sidecarEntry()), dropped };
+  if (shipped) {
+    // Shipped modules carry source maps naming the flow machine's files (shipping/emit.ts), so a stack sent back
+    // points at the user's lines. A flag, not a call in the sidecar: its own modules load before its code runs.
+    if (!keep.includes("--enable-source-maps")) keep.push("--enable-source-maps");
+    return { node: process.execPath, argv: keep, entry: realpathSync(sidecarEntry()), dropped };
+  }
   // Loaded from TypeScript sources: the sidecar needs a TS loader too (resolved here, not from the worker's cwd).
   if (fromSource && !keep.some((a) => a.includes("tsx"))) keep.push(`--import=${import.meta.resolve("tsx")}`);
   const env: Record<string, string> = deferred.length ? { [SIDECAR_ENV.loaders]: JSON.stringify(deferred) } : {};

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Format } from "esbuild";
 import { ESBUILD_NODE_TARGET } from "../../node-support.ts";
 import { isCompiled, shippedPath } from "./module-map.ts";
@@ -80,6 +81,17 @@ function rewriteImports(code: string, source: string, edges: ReadonlyMap<string,
   return code;
 }
 
+/** The compiled code with its source map inline, naming the source by its path on the flow machine. Import rewriting
+ * changes only string literals within a line, so the map's lines stay right. */
+function withSourceMap(code: string, map: string | undefined, source: string): string {
+  if (map === undefined) return code;
+  const parsed = JSON.parse(map) as { sources: string[]; sourceRoot?: string };
+  parsed.sources = [pathToFileURL(source).href];
+  delete parsed.sourceRoot;
+  const body = code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+  return `${body}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(parsed)).toString("base64")}\n`;
+}
+
 /** Compiles (esbuild, one output per file, imports left as imports) and points project imports at shipped names. */
 export async function emit(files: readonly string[], edges: ReadonlyMap<string, ReadonlyMap<string, Edge>>): Promise<EmittedFile[]> {
   const { build } = await esbuild();
@@ -99,15 +111,20 @@ export async function emit(files: readonly string[], edges: ReadonlyMap<string, 
       platform: "node",
       format,
       target: ESBUILD_NODE_TARGET, // any supported Node may run it on a worker
+      // A stack from a worker names the flow machine's file and line (a sidecar maps it: sidecar.ts), not the shipped
+      // copy's compiled line under the worker's cache.
+      sourcemap: "external",
+      sourcesContent: false,
       logLevel: "silent",
       ...tsconfig(),
     });
     const outputs = result.metafile.outputs;
+    const maps = new Map(result.outputFiles.filter((f) => f.path.endsWith(".map")).map((f) => [f.path.slice(0, -4), f.text]));
     for (const file of result.outputFiles) {
       const entry = outputs[relative(process.cwd(), file.path)]?.entryPoint;
       if (!entry) continue;
       const source = resolve(process.cwd(), entry);
-      const code = rewriteImports(file.text, source, edges.get(source));
+      const code = withSourceMap(rewriteImports(file.text, source, edges.get(source)), maps.get(file.path), source);
       out.push({ source, path: shippedPath(source), data: Buffer.from(code) });
     }
   }
