@@ -9,6 +9,8 @@ export interface FlowRunInfo {
   readonly name: string;
   readonly flowName: string;
   readonly parameters: readonly unknown[];
+  /** The flow run this one resumes (`myFlow.resume(id)`, DASKFLOW_RESUME). */
+  readonly resumedFrom?: string;
 }
 
 export class TaskRunInfo {

@@ -1,0 +1,166 @@
+"""Result records through fsspec (local paths, shared file systems, s3://, gs://, az://): ``<key>.bin`` holds the
+task's result envelope in daskflow's own encoding, ``<key>.json`` its metadata, written last (src/results/storage.ts
+writes the same records for in-process runners). A worker writes the result it computed, off the task's thread: the
+task's result goes to Dask at once, the write follows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+ENCODING_VERSION = 1
+logger = logging.getLogger("daskflow.results")
+_writer: ThreadPoolExecutor | None = None
+
+
+def _fs(location: str):
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(location)
+    return fs, root.rstrip("/")
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def write_record(spec: dict, data: bytes) -> None:
+    fs, root = _fs(spec["location"])
+    meta = {
+        "key": spec["key"], "task": spec.get("task"), "created": _iso(time.time()), "expires": _iso(spec.get("expires")),
+        "encoding": ENCODING_VERSION, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if not _is_object_store(spec["location"]):
+        fs.makedirs(root, exist_ok=True)
+    fs.pipe_file(f"{root}/{spec['key']}.bin", data)
+    fs.pipe_file(f"{root}/{spec['key']}.json", json.dumps(meta).encode())
+
+
+def _is_object_store(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+def _write_logged(spec: dict, data: bytes, worker: str) -> None:
+    try:
+        write_record(spec, data)
+    except Exception as exc:  # noqa: BLE001 - a failed write is a later cache miss, reported here
+        logger.warning("daskflow: worker %s could not write the result %s to %r: %s", worker, spec.get("key"), spec.get("location"), exc)
+
+
+def persist_done(meta: dict, envelope: Any, items: list | None, worker: str = "") -> None:
+    """After a task's `done`: queue the writes of its result (or its batch's items)."""
+    global _writer
+    jobs = []
+    if meta.get("persist") and envelope is not None:
+        jobs.append((meta["persist"], bytes(envelope)))
+    for spec, data in zip(meta.get("persist_items") or [], items or []):
+        if spec and data is not None:
+            jobs.append((spec, bytes(data)))
+    if not jobs:
+        return
+    if _writer is None:
+        _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="daskflow-results")
+    for spec, data in jobs:
+        _writer.submit(_write_logged, spec, data, worker)
+
+
+def probe(location: str) -> str | None:
+    """Run on each worker at a run's start: None when it can write ``location``, else why not."""
+    try:
+        fs, root = _fs(location)
+        if not _is_object_store(location):
+            fs.makedirs(root, exist_ok=True)
+        path = f"{root}/.probe-{uuid.uuid4().hex}"
+        fs.pipe_file(path, b"ok")
+        fs.rm_file(path)
+        return None
+    except Exception as exc:  # noqa: BLE001 - reported to the flow process, naming this worker
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _problem(meta_bytes: bytes | None, data: bytes | None) -> str | None:
+    """'ok', None for no record (or an expired one), else why the record cannot be used."""
+    if meta_bytes is None:
+        return None
+    try:
+        meta = json.loads(meta_bytes)
+    except ValueError as exc:
+        return f"its metadata cannot be read ({exc})"
+    if meta.get("encoding") != ENCODING_VERSION:
+        return f"it has encoding version {meta.get('encoding')}, this daskflow reads {ENCODING_VERSION}"
+    expires = meta.get("expires")
+    if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() <= time.time():
+        return None
+    if data is None:
+        return "its value is missing"
+    if len(data) != meta.get("size") or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        return "its checksum does not match its bytes (corrupted or partly written)"
+    return "ok"
+
+
+def lookup(location: str, keys: list[str]) -> dict[str, str | None]:
+    """Many keys in one batch (fsspec fetches the files concurrently where the store allows): key -> 'ok' | None |
+    problem."""
+    fs, root = _fs(location)
+    metas = fs.cat([f"{root}/{k}.json" for k in keys], on_error="omit") if keys else {}
+    found = [k for k in keys if _get(metas, fs, f"{root}/{k}.json") is not None]
+    datas = fs.cat([f"{root}/{k}.bin" for k in found], on_error="omit") if found else {}
+    return {k: _problem(_get(metas, fs, f"{root}/{k}.json"), _get(datas, fs, f"{root}/{k}.bin")) for k in keys}
+
+
+def _get(got: dict, fs, path: str) -> bytes | None:
+    if path in got:
+        return got[path]
+    stripped = fs._strip_protocol(path)
+    return got.get(stripped)
+
+
+def read(location: str, key: str) -> bytes:
+    fs, root = _fs(location)
+    meta = fs.cat_file(f"{root}/{key}.json")
+    data = fs.cat_file(f"{root}/{key}.bin")
+    problem = _problem(meta, data)
+    if problem != "ok":
+        raise RuntimeError(f"the stored result {key} at {location!r} cannot be used: {problem or 'it expired'}")
+    return data
+
+
+def put_text(location: str, path: str, text: str) -> None:
+    fs, root = _fs(location)
+    if not _is_object_store(location):
+        fs.makedirs(f"{root}/{path.rsplit('/', 1)[0]}" if "/" in path else root, exist_ok=True)
+    fs.pipe_file(f"{root}/{path}", text.encode())
+
+
+def get_text(location: str, path: str) -> str | None:
+    fs, root = _fs(location)
+    try:
+        return fs.cat_file(f"{root}/{path}").decode()
+    except FileNotFoundError:
+        return None
+
+
+async def handle(client, msg: dict) -> Any:
+    """The bridge's `results` op (session.py)."""
+    import asyncio
+
+    action, location = msg.get("action"), msg.get("location")
+    if action == "probe":
+        return await client.run(probe, location)
+    if action == "lookup":
+        return await asyncio.to_thread(lookup, location, list(msg.get("keys") or []))
+    if action == "read":
+        return await asyncio.to_thread(read, location, msg.get("key"))
+    if action == "put":
+        return await asyncio.to_thread(put_text, location, msg.get("path"), msg.get("text"))
+    if action == "get":
+        return await asyncio.to_thread(get_text, location, msg.get("path"))
+    raise ValueError(f"unknown results action {action!r}")
