@@ -35,8 +35,8 @@ export class Backend {
   }
 
   /** Once per run: every worker (or this process, for in-process runners) can write the location. */
-  probe(): Promise<void> {
-    this.#probed ??= this.#probe();
+  probe(local = false): Promise<void> {
+    this.#probed ??= local ? this.#probeHere() : this.#probe();
     return this.#probed;
   }
 
@@ -54,6 +54,10 @@ export class Backend {
     if (this.remote) {
       throw new DaskflowError(`Result storage '${this.location}' is an object-store URL, which ${this.runner.name} cannot write (it runs tasks in the flow process; object stores are written by Dask workers through fsspec). Use a DaskTaskRunner, or a local path for resultStorage.`);
     }
+    return this.#probeHere();
+  }
+
+  async #probeHere(): Promise<void> {
     const problem = await probeLocal(this.location);
     if (problem) throw new DaskflowError(`Result storage '${this.location}' cannot be written by this process (the worker of ${this.runner.name}): ${problem}. Give resultStorage a writable path.`);
   }

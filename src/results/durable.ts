@@ -20,6 +20,8 @@ import { type PersistSpec, sha256, writeLocal } from "./storage.ts";
 
 export interface DurableSettings {
   persistDefault: boolean | undefined;
+  /** Persisting by default (a LocalCluster): its workers share this disk, probed here; no warnings for what cannot be. */
+  persistAuto?: boolean;
   location: string;
   /** Flow retries: completed runs of an attempt are reused by the next. */
   retries: number;
@@ -62,6 +64,7 @@ export class DurableRun {
   /** Completed runs of this flow run by memory key (for flow retries; held so their values stay reachable). */
   readonly #done = new Map<string, TaskFuture<unknown>>();
   #engaged = false;
+  #autoOff = false;
   #chain: Promise<void> = Promise.resolve();
   readonly #writes = new Set<Promise<void>>();
   #paramsDigest: string | { unhashable: string } | undefined;
@@ -145,7 +148,7 @@ export class DurableRun {
     const own = cached ? computeKey(def, policies ?? [], s.args, ctx) : base;
     if ("key" in base) planned.memoryKey = base.key;
     if (!("key" in own)) {
-      if (persist) scopeLog({ ...this.scope, taskRun: s.taskRun }, "warning", `Task run '${s.taskRun.name}' runs uncached and its result is not persisted: ${own.unhashable}.`);
+      if (persist) scopeLog({ ...this.scope, taskRun: s.taskRun }, this.#asked(def) ? "warning" : "debug", `Task run '${s.taskRun.name}' runs uncached and its result is not persisted: ${own.unhashable}.`);
       return planned;
     }
     planned.key = own.key;
@@ -158,9 +161,22 @@ export class DurableRun {
     return planned;
   }
 
+  /** The user asked this task to persist or cache (not only the LocalCluster default). */
+  #asked(def: TaskSubmission["task"]): boolean {
+    return !this.settings.persistAuto || def.options.persistResult === true || isCached(def);
+  }
+
   async #process(planned: Planned[], batch: boolean): Promise<void> {
     if (planned.some((p) => p.persist)) {
-      await this.backend.probe();
+      try {
+        await this.backend.probe(this.settings.persistAuto);
+      } catch (error) {
+        if (!this.settings.persistAuto) throw error;
+        // Only the default asked for it: the run goes on without persisting (and says so once).
+        if (!this.#autoOff) scopeLog(this.scope, "warning", `${(error as Error).message} Task results of this run are not persisted (it cannot be resumed from them).`);
+        this.#autoOff = true;
+      }
+      if (this.#autoOff) for (const p of planned) if (!this.#asked(p.s.task)) delete p.persist;
     }
     const found = await this.backend.lookup(planned.filter((p) => p.lookup).map((p) => p.key!));
     const misses: TaskSubmission[] = [];

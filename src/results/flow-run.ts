@@ -34,12 +34,25 @@ export async function findResume(flowName: string, options: FlowOptions, runner:
   return { resumedFrom: record.id, keyRunId: record.keyRunId, parameters };
 }
 
+/**
+ * The default: a run on a LocalCluster it starts persists its task results (its workers share this machine's disk, and
+ * write them off the task's path), so a flow process killed with `kill -9` can be resumed; elsewhere nothing is
+ * persisted unless asked. DASKFLOW_PERSIST_RESULTS=0 turns the default off.
+ */
+function startsLocalCluster(runner: TaskRunner, scope: RunScope): boolean {
+  if (!isDaskRunner(runner) || process.env.DASKFLOW_PERSIST_RESULTS === "0" || scope.schedulerAddress) return false;
+  const o = (runner as unknown as { options: { address?: string; clusterClass?: unknown } }).options;
+  return o.address === undefined && (o.clusterClass === undefined || o.clusterClass === "distributed.LocalCluster");
+}
+
 /** The run's durable layer, its run record written first (when it is a top-level run). */
 export async function beginDurable(options: FlowOptions, scope: RunScope & { runner: TaskRunner }, resume: Resume | undefined, topLevel: boolean): Promise<DurableRun> {
   const flowRun = scope.flowRun!;
   const location = resolveLocation(options.resultStorage);
+  const auto = options.persistResult === undefined && startsLocalCluster(scope.runner, scope) && !isRemote(location);
   const durable = new DurableRun(scope, {
-    persistDefault: options.persistResult,
+    persistDefault: options.persistResult ?? (auto ? true : undefined),
+    persistAuto: auto,
     location,
     retries: options.retries ?? 0,
     keyRunId: resume?.keyRunId ?? flowRun.id,
