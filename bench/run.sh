@@ -49,8 +49,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
+  all | durable | inprocess | dask | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost) ;;
+  *) echo "bench: unknown benchmark '$what' (all, durable, inprocess, dask, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -58,6 +58,10 @@ if [ "$what" = all ] || [ "$what" = inprocess ]; then
 fi
 if [ "$what" = all ] || [ "$what" = dask ]; then
   npx tsx bench/dask.ts
+fi
+# Not part of `all`: persisted results, cache hits vs computing, resume (docs/durable-runs.md).
+if [ "$what" = durable ]; then
+  npx tsx bench/durable.ts
 fi
 # Not part of `all`: installs .venv-bench (Prefect) on first use, and Prefect needs minutes per round.
 if [ "$what" = prefect ]; then
