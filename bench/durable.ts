@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_TASKS ?? 2000);
 const storage = mkdtempSync(join(tmpdir(), "daskflow-bench-durable-"));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const records = () => readdirSync(storage).filter((f) => f.endsWith(".json")).length;
+const records = () => readdirSync(storage).filter((f) => f.endsWith(".dfr")).length;
 
 async function phase(xs: number[]): Promise<{ seconds: number; cached: number }> {
   const t = performance.now();

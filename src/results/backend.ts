@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DaskflowError } from "../core/errors.ts";
 import type { TaskRunner } from "../core/task-runner.ts";
-import { type Lookup, type RecordMeta, isRemote, lookupLocal, probeLocal, recordProblem } from "./storage.ts";
+import { type Lookup, RECORD_SUFFIX, checkRecord, isRemote, lookupLocal, probeLocal } from "./storage.ts";
 
 interface BridgeLike {
   request<T>(message: Record<string, unknown>): Promise<T>;
@@ -82,11 +82,9 @@ export class Backend {
       const bridge = await bridgeOf(this.runner);
       return bridge.request<Uint8Array>({ op: "results", action: "read", location: this.location, key });
     }
-    const meta = JSON.parse(await readFile(join(this.location, `${key}.json`), "utf8")) as RecordMeta;
-    const bytes = await readFile(join(this.location, `${key}.bin`));
-    const problem = recordProblem(meta, bytes, 0);
-    if (problem) throw new DaskflowError(`The stored result '${key}' at '${this.location}' changed after it was looked up: ${problem}.`);
-    return bytes;
+    const checked = checkRecord(await readFile(join(this.location, key + RECORD_SUFFIX)), 0);
+    if ("problem" in checked) throw new DaskflowError(`The stored result '${key}' at '${this.location}' changed after it was looked up: ${checked.problem}.`);
+    return checked.bytes;
   }
 
   async putText(path: string, text: string): Promise<void> {

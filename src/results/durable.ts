@@ -16,7 +16,7 @@ import { isAllowFailure } from "../core/wrappers.ts";
 import { ValueParts } from "../transfer/value-bytes.ts";
 import { Backend, isDaskRunner } from "./backend.ts";
 import { type KeyContext, RESUME_POLICY, computeKey, isCached, persists, policiesOf } from "./keys.ts";
-import { type PersistSpec, sha256, writeLocal } from "./storage.ts";
+import { type PersistSpec, RECORD_SUFFIX, sha256, writeLocal } from "./storage.ts";
 
 export interface DurableSettings {
   persistDefault: boolean | undefined;
@@ -210,7 +210,7 @@ export class DurableRun {
   }
 
   #where(key: string): string {
-    return `${this.settings.location}/${key}.bin`;
+    return `${this.settings.location}/${key}${RECORD_SUFFIX}`;
   }
 
   async #load(key: string): Promise<unknown> {

@@ -1,12 +1,13 @@
 /**
- * Result storage: where persisted task results live. A record is two objects under the location: `<key>.bin`, the
- * task's result envelope in daskflow's own encoding (the bytes that cross the wire), and `<key>.json`, its metadata
- * (written last: a record without it does not exist). Local paths are read and written here (the flow process is
+ * Result storage: where persisted task results live. A record is one object under the location, `<key>.dfr`: the
+ * magic "DFR1", a 4-byte big-endian length, its metadata as JSON (key, task, created, expires, encoding version,
+ * size, sha256), then the task's result envelope in daskflow's own encoding (the bytes that cross the wire). One
+ * object, not two: a worker writes one per task, and creating files is what such writes cost. Local paths are read and written here (the flow process is
  * the worker of in-process runners); object-store URLs only through a Dask cluster's bridge, whose Python reads and
  * writes them with fsspec (python/daskflow_bridge/results/), as the workers do.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { findProjectRoot } from "../dask/environment.ts";
 
@@ -66,16 +67,41 @@ export function makeMeta(spec: PersistSpec, bytes: Uint8Array): RecordMeta {
   };
 }
 
-/** Writes one record at a local path: the bytes, then the metadata, each through a rename (never half a record). */
+const MAGIC = Buffer.from("DFR1");
+export const RECORD_SUFFIX = ".dfr";
+
+/** One record's bytes (python/daskflow_bridge/results/store.py writes the same). */
+export function encodeRecord(spec: PersistSpec, bytes: Uint8Array): Buffer {
+  const header = Buffer.from(JSON.stringify(makeMeta(spec, bytes)));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(header.byteLength);
+  return Buffer.concat([MAGIC, length, header, bytes]);
+}
+
+/** A record's metadata and value bytes, or why it is not a record. */
+export function parseRecord(record: Uint8Array): { meta: RecordMeta; bytes: Uint8Array } | { problem: string } {
+  const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
+  if (buf.byteLength < 8 || !buf.subarray(0, 4).equals(MAGIC)) return { problem: "it is not a daskflow result record" };
+  const end = 8 + buf.readUInt32BE(4);
+  try {
+    return { meta: JSON.parse(buf.subarray(8, end).toString("utf8")) as RecordMeta, bytes: buf.subarray(end) };
+  } catch (error) {
+    return { problem: `its metadata cannot be read (${(error as Error).message})` };
+  }
+}
+
+/** Writes one record at a local path (in-process runners). A torn write fails its checksum: a miss, never a value. */
 export async function writeLocal(spec: PersistSpec, bytes: Uint8Array): Promise<void> {
   await mkdir(spec.location, { recursive: true });
-  const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const bin = join(spec.location, `${spec.key}.bin`);
-  await writeFile(bin + tmp, bytes);
-  await rename(bin + tmp, bin);
-  const meta = join(spec.location, `${spec.key}.json`);
-  await writeFile(meta + tmp, JSON.stringify(makeMeta(spec, bytes)));
-  await rename(meta + tmp, meta);
+  await writeFile(join(spec.location, spec.key + RECORD_SUFFIX), encodeRecord(spec, bytes));
+}
+
+/** The verified value bytes of a record file's contents, or why they cannot be used ("expired": a plain miss). */
+export function checkRecord(record: Uint8Array, now = Date.now()): { bytes: Uint8Array } | { problem: string } {
+  const parsed = parseRecord(record);
+  if ("problem" in parsed) return parsed;
+  const problem = recordProblem(parsed.meta, parsed.bytes, now);
+  return problem ? { problem } : { bytes: parsed.bytes };
 }
 
 /** Why a record cannot be used (a warning; "expired" for a plain miss), or undefined when `bytes` are what `meta` says. */
@@ -103,15 +129,13 @@ export async function lookupLocal(location: string, keys: readonly string[]): Pr
   }
   await Promise.all(
     keys.map(async (key) => {
-      if (!names.has(`${key}.json`)) return out.set(key, { hit: false });
+      if (!names.has(key + RECORD_SUFFIX)) return out.set(key, { hit: false });
       try {
-        const meta = JSON.parse(await readFile(join(location, `${key}.json`), "utf8")) as RecordMeta;
-        const bytes = await readFile(join(location, `${key}.bin`)).catch(() => undefined);
-        const problem = recordProblem(meta, bytes);
-        if (problem === "expired") return out.set(key, { hit: false });
-        out.set(key, problem ? { hit: false, problem } : { hit: true, bytes: bytes! });
+        const checked = checkRecord(await readFile(join(location, key + RECORD_SUFFIX)));
+        if ("bytes" in checked) out.set(key, { hit: true, bytes: checked.bytes });
+        else out.set(key, checked.problem === "expired" ? { hit: false } : { hit: false, problem: checked.problem });
       } catch (error) {
-        out.set(key, { hit: false, problem: `its metadata cannot be read (${(error as Error).message})` });
+        out.set(key, { hit: false, problem: `it cannot be read (${(error as Error).message})` });
       }
     }),
   );

@@ -25,11 +25,11 @@ after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 /** The workers write after the task's result is on its way: wait for the records. */
 async function records(dir: string, n: number): Promise<number> {
   for (let i = 0; i < 200; i++) {
-    const count = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).length : 0;
+    const count = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".dfr")).length : 0;
     if (count >= n) return count;
     await sleep(50);
   }
-  return readdirSync(dir).filter((f) => f.endsWith(".json")).length;
+  return readdirSync(dir).filter((f) => f.endsWith(".dfr")).length;
 }
 
 test("on Dask, results written by the workers are hits in the next run: no Dask task, the same values, a hit feeding an uncached task", async () => {

@@ -62,7 +62,7 @@ after(() => {
   }
 });
 
-const storedRecords = () => Number(python(`import s3fs; print(len([p for p in s3fs.S3FileSystem().ls('daskflow-test/results', refresh=True) if p.endswith('.json')]))`));
+const storedRecords = () => Number(python(`import s3fs; print(len([p for p in s3fs.S3FileSystem().ls('daskflow-test/results', refresh=True) if p.endswith('.dfr')]))`));
 
 test("results in an s3:// location: written by the workers, hits in the next run, values read back as they were", { skip }, async () => {
   const run = flow({ taskRunner: new DaskTaskRunner({ clusterKwargs: { nWorkers: 1, threadsPerWorker: 2 } }), resultStorage: BUCKET }, async (xs: number[]) => {

@@ -1,7 +1,7 @@
 /** Durable runs with the in-process runner: persisted results, cache hits, bad records, unhashable arguments, flow
  * retries, resume. Real files in a temporary result storage. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -29,7 +29,7 @@ describe("durable runs, in-process", () => {
     ran.length = 0;
     assert.deepEqual(await f([1, 2, 3]), [2, 5, 10]);
     assert.equal(ran.length, 6);
-    assert.ok(readdirSync(resultStorage).filter((n) => n.endsWith(".json")).length >= 6);
+    assert.ok(readdirSync(resultStorage).filter((n) => n.endsWith(".dfr")).length >= 6);
     ran.length = 0;
     const { value, output } = await withLoggingLevel("INFO", () => captureStderr(() => f([1, 2, 3])));
     assert.deepEqual(value, [2, 5, 10]);
@@ -48,8 +48,10 @@ describe("durable runs, in-process", () => {
     const f = flow({ resultStorage }, (x: number) => square(x).then(() => square.submit(x).result()));
     ran.length = 0;
     await f(7);
-    const bin = readdirSync(resultStorage).find((n) => n.endsWith(".bin"))!;
-    writeFileSync(join(resultStorage, bin), Buffer.from("not what was written"));
+    const file = join(resultStorage, readdirSync(resultStorage).find((n) => n.endsWith(".dfr"))!);
+    const record = readFileSync(file);
+    record.writeUInt8(record.readUInt8(record.length - 1) ^ 0xff, record.length - 1); // flipped bits of the stored value
+    writeFileSync(file, record);
     ran.length = 0;
     const { value, output } = await captureStderr(() => f(7));
     assert.equal((value as { sq: number }).sq, 49);

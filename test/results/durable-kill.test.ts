@@ -38,7 +38,7 @@ function runScript(env: Record<string, string>): { child: ChildProcess; output: 
   return { child, output: () => out, exited };
 }
 
-const records = () => (existsSync(storage) ? readdirSync(storage).filter((f) => f.endsWith(".json")).length : 0);
+const records = () => (existsSync(storage) ? readdirSync(storage).filter((f) => f.endsWith(".dfr")).length : 0);
 
 test("kill -9 of the flow process, then DASKFLOW_RESUME=last: the new run has the same parameters and reruns only the links not persisted", async () => {
   const first = runScript({});

@@ -1,13 +1,16 @@
-"""Result records through fsspec (local paths, shared file systems, s3://, gs://, az://): ``<key>.bin`` holds the
-task's result envelope in daskflow's own encoding, ``<key>.json`` its metadata, written last (src/results/storage.ts
-writes the same records for in-process runners). A worker writes the result it computed, off the task's thread: the
-task's result goes to Dask at once, the write follows."""
+"""Result records through fsspec (local paths, shared file systems, s3://, gs://, az://): one object per record,
+``<key>.dfr``: b"DFR1", a 4-byte big-endian length, the metadata as JSON (key, task, created, expires, encoding
+version, size, sha256), then the task's result envelope in daskflow's own encoding (src/results/storage.ts reads and
+writes the same). A worker writes the result it computed, off the task's thread: the task's result goes to Dask at
+once, the write follows."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -15,15 +18,28 @@ from datetime import datetime, timezone
 from typing import Any
 
 ENCODING_VERSION = 1
+MAGIC = b"DFR1"
+SUFFIX = ".dfr"
 logger = logging.getLogger("daskflow.results")
 _writer: ThreadPoolExecutor | None = None
 
 
+@functools.lru_cache(maxsize=64)
 def _fs(location: str):
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(location)
     return fs, root.rstrip("/")
+
+
+_made: set[str] = set()
+
+
+def _write_local(path: str, data: bytes) -> None:
+    """A local or shared-path write without fsspec's per-call overhead (this runs once per task). No temporary file
+    and rename: a torn record fails its checksum, a miss with a warning."""
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -32,16 +48,26 @@ def _iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def write_record(spec: dict, data: bytes) -> None:
-    fs, root = _fs(spec["location"])
+def encode_record(spec: dict, data: bytes) -> bytes:
     meta = {
         "key": spec["key"], "task": spec.get("task"), "created": _iso(time.time()), "expires": _iso(spec.get("expires")),
         "encoding": ENCODING_VERSION, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
     }
-    if not _is_object_store(spec["location"]):
-        fs.makedirs(root, exist_ok=True)
-    fs.pipe_file(f"{root}/{spec['key']}.bin", data)
-    fs.pipe_file(f"{root}/{spec['key']}.json", json.dumps(meta).encode())
+    header = json.dumps(meta).encode()
+    return MAGIC + len(header).to_bytes(4, "big") + header + data
+
+
+def write_record(spec: dict, data: bytes) -> None:
+    fs, root = _fs(spec["location"])
+    record = encode_record(spec, data)
+    path = f"{root}/{spec['key']}{SUFFIX}"
+    if _is_object_store(spec["location"]):
+        fs.pipe_file(path, record)
+        return
+    if root not in _made:
+        os.makedirs(root, exist_ok=True)
+        _made.add(root)
+    _write_local(path, record)
 
 
 def _is_object_store(location: str) -> bool:
@@ -86,21 +112,23 @@ def probe(location: str) -> str | None:
         return f"{type(exc).__name__}: {exc}"
 
 
-def _problem(meta_bytes: bytes | None, data: bytes | None) -> str | None:
+def _problem(record: bytes | None) -> str | None:
     """'ok', None for no record (or an expired one), else why the record cannot be used."""
-    if meta_bytes is None:
+    if record is None:
         return None
+    if len(record) < 8 or record[:4] != MAGIC:
+        return "it is not a daskflow result record"
+    end = 8 + int.from_bytes(record[4:8], "big")
     try:
-        meta = json.loads(meta_bytes)
+        meta = json.loads(record[8:end])
     except ValueError as exc:
         return f"its metadata cannot be read ({exc})"
+    data = record[end:]
     if meta.get("encoding") != ENCODING_VERSION:
         return f"it has encoding version {meta.get('encoding')}, this daskflow reads {ENCODING_VERSION}"
     expires = meta.get("expires")
     if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() <= time.time():
         return None
-    if data is None:
-        return "its value is missing"
     if len(data) != meta.get("size") or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         return "its checksum does not match its bytes (corrupted or partly written)"
     return "ok"
@@ -110,27 +138,24 @@ def lookup(location: str, keys: list[str]) -> dict[str, str | None]:
     """Many keys in one batch (fsspec fetches the files concurrently where the store allows): key -> 'ok' | None |
     problem."""
     fs, root = _fs(location)
-    metas = fs.cat([f"{root}/{k}.json" for k in keys], on_error="omit") if keys else {}
-    found = [k for k in keys if _get(metas, fs, f"{root}/{k}.json") is not None]
-    datas = fs.cat([f"{root}/{k}.bin" for k in found], on_error="omit") if found else {}
-    return {k: _problem(_get(metas, fs, f"{root}/{k}.json"), _get(datas, fs, f"{root}/{k}.bin")) for k in keys}
+    got = fs.cat([f"{root}/{k}{SUFFIX}" for k in keys], on_error="omit") if keys else {}
+    return {k: _problem(_get(got, fs, f"{root}/{k}{SUFFIX}")) for k in keys}
 
 
 def _get(got: dict, fs, path: str) -> bytes | None:
     if path in got:
         return got[path]
-    stripped = fs._strip_protocol(path)
-    return got.get(stripped)
+    return got.get(fs._strip_protocol(path))
 
 
 def read(location: str, key: str) -> bytes:
+    """The value bytes of a record, verified."""
     fs, root = _fs(location)
-    meta = fs.cat_file(f"{root}/{key}.json")
-    data = fs.cat_file(f"{root}/{key}.bin")
-    problem = _problem(meta, data)
+    record = fs.cat_file(f"{root}/{key}{SUFFIX}")
+    problem = _problem(record)
     if problem != "ok":
         raise RuntimeError(f"the stored result {key} at {location!r} cannot be used: {problem or 'it expired'}")
-    return data
+    return record[8 + int.from_bytes(record[4:8], "big"):]
 
 
 def put_text(location: str, path: str, text: str) -> None:
