@@ -143,9 +143,9 @@ export class DurableRun {
     const cached = isCached(def);
     if (!persist && this.settings.retries === 0) return planned;
     const ctx = this.#ctx();
-    const base = computeKey(def, RESUME_POLICY, s.args, ctx);
-    const policies = policiesOf(def);
-    const own = cached ? computeKey(def, policies ?? [], s.args, ctx) : base;
+    // One encode of the arguments per run, two only for a cached task in a flow with retries.
+    const own = computeKey(def, cached ? (policiesOf(def) ?? []) : RESUME_POLICY, s.args, ctx);
+    const base = cached && this.settings.retries > 0 ? computeKey(def, RESUME_POLICY, s.args, ctx) : own;
     if ("key" in base) planned.memoryKey = base.key;
     if (!("key" in own)) {
       if (persist) scopeLog({ ...this.scope, taskRun: s.taskRun }, this.#asked(def) ? "warning" : "debug", `Task run '${s.taskRun.name}' runs uncached and its result is not persisted: ${own.unhashable}.`);
@@ -228,7 +228,8 @@ export class DurableRun {
   async #prepare(p: Planned): Promise<TaskSubmission> {
     let s = p.s;
     const future = s.future;
-    if (p.memoryKey) {
+    if (p.memoryKey && this.settings.retries > 0) {
+      // Held for a later attempt only when there can be one: a held future keeps its result from being released.
       const memoryKey = p.memoryKey;
       future.onFinal((state) => {
         if (state.type === StateType.COMPLETED) this.#done.set(memoryKey, future);
