@@ -40,6 +40,8 @@ interface Planned {
 }
 
 const runs = new WeakMap<object, DurableRun>();
+/** A hit's value bytes up to this size are kept from its lookup until it is loaded. */
+const KEEP_BYTES = 64 * 1024;
 
 export function durableFor(scope: RunScope): DurableRun | undefined {
   return scope.flowRun ? runs.get(scope.flowRun) : undefined;
@@ -64,6 +66,7 @@ export class DurableRun {
   /** Completed runs of this flow run by memory key (for flow retries; held so their values stay reachable). */
   readonly #done = new Map<string, TaskFuture<unknown>>();
   #engaged = false;
+  #queue: Array<{ planned: Planned[]; batch: boolean }> = [];
   #autoOff = false;
   #chain: Promise<void> = Promise.resolve();
   readonly #writes = new Set<Promise<void>>();
@@ -127,11 +130,24 @@ export class DurableRun {
       return;
     }
     this.#engaged = true;
-    const planned = subs.map((s) => this.#plan(s));
-    this.#chain = this.#chain.then(() => this.#process(planned, batch)).catch((error: Error) => {
-      for (const p of planned) p.s.future[setFutureState](Crashed(error));
+    this.#queue.push({ planned: subs.map((s) => this.#plan(s)), batch });
+    // Everything dispatched until the queue is drained (a submit loop, all the batches of a map) is looked up at once.
+    if (this.#queue.length === 1) this.#chain = this.#chain.then(() => this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    const groups = this.#queue;
+    this.#queue = [];
+    const all = groups.flatMap((g) => g.planned);
+    try {
+      await this.#probe(all);
+      const found = await this.backend.lookup(all.filter((p) => p.lookup).map((p) => p.key!));
+      for (const { planned, batch } of groups) await this.#process(planned, batch, found);
+    } catch (raw) {
+      const error = raw instanceof Error ? raw : new Error(String(raw));
+      for (const p of all) if (this.#pending.has(p.s.future)) p.s.future[setFutureState](Crashed(error));
       scopeLog(this.scope, "error", error.message);
-    });
+    }
   }
 
   /** Keys a run (synchronously, at submit: a downstream submitted next needs its key). */
@@ -166,7 +182,7 @@ export class DurableRun {
     return !this.settings.persistAuto || def.options.persistResult === true || isCached(def);
   }
 
-  async #process(planned: Planned[], batch: boolean): Promise<void> {
+  async #probe(planned: Planned[]): Promise<void> {
     if (planned.some((p) => p.persist)) {
       try {
         await this.backend.probe(this.settings.persistAuto);
@@ -178,7 +194,9 @@ export class DurableRun {
       }
       if (this.#autoOff) for (const p of planned) if (!this.#asked(p.s.task)) delete p.persist;
     }
-    const found = await this.backend.lookup(planned.filter((p) => p.lookup).map((p) => p.key!));
+  }
+
+  async #process(planned: Planned[], batch: boolean, found: Awaited<ReturnType<Backend["lookup"]>>): Promise<void> {
     const misses: TaskSubmission[] = [];
     for (const p of planned) {
       const { s } = p;
@@ -193,7 +211,15 @@ export class DurableRun {
         this.cachedCount++;
         const key = p.key!;
         scopeLog({ ...this.scope, taskRun: s.taskRun }, "info", `Finished in state Cached(): the result of an earlier run (key ${key.slice(0, 12)}…) is reused.`);
-        this.#resolve(s, makeState(StateType.COMPLETED, "Cached", { cacheKey: key, cacheHit: true, resultLocation: this.#where(key), load: () => this.#load(key) }));
+        // A small value's verified bytes are kept from the lookup (decoded only when needed); a large one is read again.
+        const fromLookup = (hit as { bytes?: Uint8Array }).bytes;
+        let kept = fromLookup && fromLookup.byteLength <= KEEP_BYTES ? fromLookup : undefined;
+        const load = () => {
+          const bytes = kept;
+          kept = undefined;
+          return this.#load(key, bytes);
+        };
+        this.#resolve(s, makeState(StateType.COMPLETED, "Cached", { cacheKey: key, cacheHit: true, resultLocation: this.#where(key), load }));
         continue;
       }
       if (hit && !hit.hit && hit.problem) {
@@ -213,8 +239,8 @@ export class DurableRun {
     return `${this.settings.location}/${key}${RECORD_SUFFIX}`;
   }
 
-  async #load(key: string): Promise<unknown> {
-    const envelope = await decodeEnvelopeAsync(await this.backend.read(key));
+  async #load(key: string, bytes?: Uint8Array): Promise<unknown> {
+    const envelope = await decodeEnvelopeAsync(bytes ?? (await this.backend.read(key)));
     return envelope.data;
   }
 

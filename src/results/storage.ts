@@ -121,17 +121,25 @@ export type Lookup = { hit: true; bytes: Uint8Array } | { hit: false; problem?: 
  */
 export async function lookupLocal(location: string, keys: readonly string[]): Promise<Map<string, Lookup>> {
   const out = new Map<string, Lookup>();
-  let names: Set<string>;
-  try {
-    names = new Set(await readdir(location));
-  } catch {
-    names = new Set();
+  // A few keys: read them directly; many: one listing first, so misses cost nothing more.
+  let names: Set<string> | undefined;
+  if (keys.length > 32) {
+    try {
+      names = new Set(await readdir(location));
+    } catch {
+      names = new Set();
+    }
   }
   await Promise.all(
     keys.map(async (key) => {
-      if (!names.has(key + RECORD_SUFFIX)) return out.set(key, { hit: false });
+      if (names && !names.has(key + RECORD_SUFFIX)) return out.set(key, { hit: false });
       try {
-        const checked = checkRecord(await readFile(join(location, key + RECORD_SUFFIX)));
+        const record = await readFile(join(location, key + RECORD_SUFFIX)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT") return undefined;
+          throw error;
+        });
+        if (!record) return out.set(key, { hit: false });
+        const checked = checkRecord(record);
         if ("bytes" in checked) out.set(key, { hit: true, bytes: checked.bytes });
         else out.set(key, checked.problem === "expired" ? { hit: false } : { hit: false, problem: checked.problem });
       } catch (error) {
