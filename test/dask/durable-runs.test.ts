@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { flow } from "../../src/index.ts";
+import { flow, unmapped } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
-import { captureStderr, sleep } from "../helpers.ts";
-import { Point, square, total } from "../results/fixtures/durable-tasks.ts";
+import { captureStderr, sleep, withLoggingLevel } from "../helpers.ts";
+import { Point, link, square, total } from "../results/fixtures/durable-tasks.ts";
 import { fileCluster } from "./fixtures.ts";
 
 const cluster = fileCluster([{ nthreads: 2 }]);
@@ -70,4 +70,22 @@ test("on Dask, a result location a worker cannot write is an error when the run 
   assert.equal(state.type, "FAILED");
   const message = state.error?.message ?? "";
   assert.match(message, new RegExp(`Result storage '${resultStorage}' cannot be written by 1 worker\\(s\\): worker tcp://127\\.0\\.0\\.1:\\d+`));
+});
+
+test("on Dask, a flow retry reuses the task runs its first attempt completed, and feeds their values to new ones", async () => {
+  let attempts = 0;
+  const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const run = flow({ taskRunner: onCluster(), retries: 1, resultStorage: storage() }, async () => {
+    attempts++;
+    const firsts = link.with({ batchSize: 5 }).map(unmapped(0), xs, unmapped(-1), unmapped(""));
+    await Promise.all(firsts.map((s) => s.wait()));
+    if (attempts === 1) throw new Error("the first attempt fails after its tasks");
+    const seconds = firsts.map((f) => link.submit(f, 100, -1, "")); // new runs, whose upstreams were reused
+    return { keys: firsts.map((s) => s.daskKey), values: await Promise.all(seconds.map((s) => s.result())) };
+  });
+  const { value, output } = await withLoggingLevel("INFO", () => captureStderr(() => run()));
+  assert.equal(attempts, 2);
+  assert.ok(value.keys.every((k) => k === undefined), "the retry sent none of the completed runs to Dask again");
+  assert.deepEqual(value.values, xs.map((x) => x + 100));
+  assert.match(output, /Attempt 2 of the flow reused 10 task run\(s\)/);
 });
