@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { flow, getRunContext } from "../../src/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
-import { Point, addOne, anything, chain, lastChain, link, ran, square } from "./fixtures/durable-tasks.ts";
+import { Point, addOne, anything, chain, keyedByUser, lastChain, link, perRun, ran, refreshed, shortLived, square } from "./fixtures/durable-tasks.ts";
 
 const dirs: string[] = [];
 function storage(): string {
@@ -106,6 +106,25 @@ describe("durable runs, in-process", () => {
     assert.equal(rerun, 11);
     assert.deepEqual(ran, Array.from({ length: 11 }, (_, i) => `link(${40 + i})`));
     assert.ok(id);
+  });
+
+  test("cacheKeyFn, the runId policy, expiry and refreshCache decide what is reused", async () => {
+    const resultStorage = storage();
+    const f = flow({ resultStorage }, async (noise: number) => {
+      const a = await keyedByUser.submit({ id: 1, noise }).result();
+      const b = await perRun.submit(5).result();
+      const c = await shortLived.submit(6).result();
+      const d = await refreshed.submit(7).result();
+      return [a, b, c, d];
+    });
+    ran.length = 0;
+    assert.deepEqual(await f(1), [10, 5, 6, 7]);
+    assert.deepEqual(ran, ["keyed(1)", "perRun(5)", "shortLived(6)", "refreshed(7)"]);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // shortLived's entry expires
+    ran.length = 0;
+    assert.deepEqual(await f(2), [10, 5, 6, 7]);
+    // The key function ignores `noise`; a new run id misses; an expired entry misses; refreshCache always runs.
+    assert.deepEqual(ran, ["perRun(5)", "shortLived(6)", "refreshed(7)"]);
   });
 
   test("bad cache options are clear errors", async () => {
