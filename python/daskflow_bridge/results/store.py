@@ -15,7 +15,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 ENCODING_VERSION = 1
 MAGIC = b"DFR1"
@@ -76,14 +76,27 @@ def _is_object_store(location: str) -> bool:
     return "://" in location and not location.startswith("file://")
 
 
-def _write_logged(spec: dict, data: bytes, worker: str) -> None:
+_reported: set[str] = set()
+
+
+def _write_logged(spec: dict, data: Any, worker: str, log_event: Callable[[dict], None] | None) -> None:
+    """Writes one record; a failure is a later miss, reported once per location on this worker (a worker that joined
+    after the run's probe is checked here, at its first write) in the flow's log as well as the worker's."""
     try:
         write_record(spec, data)
-    except Exception as exc:  # noqa: BLE001 - a failed write is a later cache miss, reported here
-        logger.warning("daskflow: worker %s could not write the result %s to %r: %s", worker, spec.get("key"), spec.get("location"), exc)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised into the task
+        location = spec.get("location")
+        logger.warning("daskflow: worker %s could not write the result %s to %r: %s", worker, spec.get("key"), location, exc)
+        if log_event is not None and location not in _reported:
+            _reported.add(location)
+            log_event({
+                "kind": "worker-log", "level": "warning", "worker": worker,
+                "message": f"cannot write task results to result storage {location!r} ({type(exc).__name__}: {exc}); "
+                           "they are not persisted. Give resultStorage a location every worker can write.",
+            })
 
 
-def persist_done(meta: dict, envelope: Any, items: list | None, worker: str = "") -> None:
+def persist_done(meta: dict, envelope: Any, items: list | None, worker: str = "", log_event: Callable[[dict], None] | None = None) -> None:
     """After a task's `done`: hand the writes of its result (or its batch's items) to this worker's writer thread, so
     the result goes to Dask at once (a write in the task's thread measured no better here: the bench machine is
     small and shared). The buffers are not copied: Dask holds them unchanged as the task's result."""
@@ -99,7 +112,7 @@ def persist_done(meta: dict, envelope: Any, items: list | None, worker: str = ""
     if _writer is None:
         _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="daskflow-results")
     for spec, data in jobs:
-        _writer.submit(_write_logged, spec, data, worker)
+        _writer.submit(_write_logged, spec, data, worker, log_event)
 
 
 def probe(location: str) -> str | None:
