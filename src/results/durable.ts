@@ -15,7 +15,7 @@ import { KEEP, forEachDeep, mapDeep } from "../core/walk.ts";
 import { isAllowFailure } from "../core/wrappers.ts";
 import { ValueParts } from "../transfer/value-bytes.ts";
 import { Backend, isDaskRunner } from "./backend.ts";
-import { type KeyContext, RESUME_POLICY, computeKey, isCached, persists, policiesOf } from "./keys.ts";
+import { type KeyContext, RESUME_POLICY, canonical, computeKey, isCached, persists, policiesOf } from "./keys.ts";
 import { type PersistSpec, RECORD_SUFFIX, sha256, writeLocal } from "./storage.ts";
 
 export interface DurableSettings {
@@ -95,7 +95,7 @@ export class DurableRun {
       parametersDigest: () => {
         if (this.#paramsDigest === undefined) {
           try {
-            this.#paramsDigest = sha256(encodeValue([...flowRun.parameters], "the flow's parameters"));
+            this.#paramsDigest = sha256(encodeValue(canonical(flowRun.parameters, () => undefined), "the flow's parameters"));
           } catch {
             this.#paramsDigest = { unhashable: "the flow's parameters cannot be encoded" };
           }

@@ -10,7 +10,7 @@ import { describeClassProblem } from "../core/class-codec.ts";
 import { isTaskFuture, type TaskFuture } from "../core/future.ts";
 import { encodeValue, describeUnserializable } from "../core/serialization.ts";
 import type { CachePolicy, TaskDefinition } from "../core/task-definition.ts";
-import { KEEP, forEachDeep, mapDeep } from "../core/walk.ts";
+import { KEEP, forEachDeep, isPlainObject, mapDeep } from "../core/walk.ts";
 import { isAllowFailure } from "../core/wrappers.ts";
 import { findProjectRoot } from "../dask/environment.ts";
 import { sha256 } from "./storage.ts";
@@ -78,17 +78,35 @@ export function valuesDigest(values: readonly unknown[], keyOf: (f: TaskFuture<u
     return false;
   }, root);
   if (missing) return { unhashable: missing };
-  const marked = mapDeep(values, (v) => {
-    if (isTaskFuture(v)) return { [KEY_MARK]: keyOf(v) };
-    if (isAllowFailure(v)) return { [KEY_MARK]: keyOf(v.future), allowFailure: true };
-    return KEEP;
-  });
   try {
-    return sha256(encodeValue(marked, "a cache key"));
+    return sha256(encodeValue(canonical(values, keyOf), "a cache key"));
   } catch {
     const where = describeClassProblem(values, root) ?? describeUnserializable(values, root);
     return { unhashable: where ?? `${root} cannot be encoded` };
   }
+}
+
+/**
+ * `value` with futures replaced by their upstream keys and every array rebuilt packed. V8 writes a holey array (one
+ * made by `new Array(n)`, as `Array.prototype.map` may make them once optimized) in its sparse form and a packed one
+ * densely: equal values would get different keys, varying with the JIT.
+ */
+export function canonical(value: unknown, keyOf: (f: TaskFuture<unknown>) => string | undefined): unknown {
+  if (isTaskFuture(value)) return { [KEY_MARK]: keyOf(value) };
+  if (isAllowFailure(value)) return { [KEY_MARK]: keyOf(value.future), allowFailure: true };
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) out.push(canonical(value[i], keyOf));
+    return out;
+  }
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) out[key] = canonical(value[key], keyOf);
+    return out;
+  }
+  if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, canonical(v, keyOf)]));
+  if (value instanceof Set) return new Set([...value].map((v) => canonical(v, keyOf)));
+  return value;
 }
 
 function sourceDigest(def: TaskDefinition): string {

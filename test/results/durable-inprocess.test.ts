@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { flow, getRunContext } from "../../src/index.ts";
 import { captureStderr, withLoggingLevel } from "../helpers.ts";
-import { Point, addOne, anything, chain, keyedByUser, lastChain, link, perRun, ran, refreshed, shortLived, square } from "./fixtures/durable-tasks.ts";
+import { Point, addOne, anything, chain, keyedByUser, lastChain, link, perItem, perRun, ran, refreshed, shortLived, square } from "./fixtures/durable-tasks.ts";
 
 const dirs: string[] = [];
 function storage(): string {
@@ -125,6 +125,34 @@ describe("durable runs, in-process", () => {
     assert.deepEqual(await f(2), [10, 5, 6, 7]);
     // The key function ignores `noise`; a new run id misses; an expired entry misses; refreshCache always runs.
     assert.deepEqual(ran, ["perRun(5)", "shortLived(6)", "refreshed(7)"]);
+  });
+
+  test("a map of 10,000 cached items: the next run's lookups find every one (looked up together, not one by one)", async () => {
+    const resultStorage = storage();
+    const xs = Array.from({ length: 10_000 }, (_, i) => i);
+    let names: string[] = [];
+    const f = flow({ resultStorage }, async () => {
+      const futures = perItem.map(xs);
+      const values = await Promise.all(futures.map((g) => g.result()));
+      names = futures.map((g) => g.state.name);
+      return values.reduce((a, b) => a + b, 0);
+    });
+    const sum = (10_000 * 9_999) / 2;
+    assert.equal(await f(), sum);
+    for (let i = 0; i < 100 && readdirSync(resultStorage).filter((n) => n.endsWith(".dfr")).length < 10_000; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await f(), sum);
+    assert.equal(names.filter((n) => n === "Cached").length, 10_000);
+  });
+
+  test("equal arguments get equal keys however V8 holds their arrays (holey or packed)", async () => {
+    const { valuesDigest } = await import("../../src/results/keys.ts");
+    const holey: number[] = new Array<number>(3);
+    holey[0] = 1;
+    holey[1] = 2;
+    holey[2] = 3;
+    const keyOf = () => undefined;
+    assert.equal(valuesDigest([{ xs: holey }], keyOf, "args"), valuesDigest([{ xs: [1, 2, 3] }], keyOf, "args"));
+    assert.notEqual(valuesDigest([{ xs: [1, 2, 4] }], keyOf, "args"), valuesDigest([{ xs: [1, 2, 3] }], keyOf, "args"));
   });
 
   test("bad cache options are clear errors", async () => {
