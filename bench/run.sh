@@ -50,8 +50,8 @@ echo "machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, node $
 what="${1:-all}"
 [ $# -gt 0 ] && shift
 case "$what" in
-  all | inprocess | dask | history | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost | limits) ;;
-  *) echo "bench: unknown benchmark '$what' (all, inprocess, dask, history, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost, limits)" >&2; exit 2 ;;
+  all | durable | inprocess | dask | history | prefect | batch | shared-scheduler | large | first-touch | dataframe-groupby | dataframe-arrow | bag-wordcount | nested-submit | shipping-startup | shipping-cost | shipping-bundlers | multihost | limits) ;;
+  *) echo "bench: unknown benchmark '$what' (all, durable, inprocess, dask, history, prefect, batch, shared-scheduler, large, first-touch, dataframe-groupby, dataframe-arrow, bag-wordcount, nested-submit, shipping-startup, shipping-cost, shipping-bundlers, multihost, limits)" >&2; exit 2 ;;
 esac
 if [ "$what" = all ] || [ "$what" = inprocess ]; then
   npx tsx bench/inprocess.ts
@@ -64,6 +64,10 @@ fi
 # runs. Not part of `all` (minutes): `bash bench/run.sh history [dask|large|list]`.
 if [ "$what" = history ]; then
   npx tsx bench/history.ts "$@"
+fi
+# Not part of `all`: persisted results, cache hits vs computing, resume (docs/durable-runs.md).
+if [ "$what" = durable ]; then
+  npx tsx bench/durable.ts
 fi
 # Not part of `all`: installs .venv-bench (Prefect) on first use, and Prefect needs minutes per round.
 if [ "$what" = prefect ]; then

@@ -9,6 +9,7 @@ export { getRunLogger, getRunContext, type RunContext, type FlowRunInfo, type Ta
 export type { RunLogger, LogLevel } from "./core/logger.ts";
 export { StateType, type State, isFinal, isNotReady, formatState } from "./core/state.ts";
 export type { TaskOptions, FlowOptions, CallOptions } from "./core/options.ts";
+export type { CachePolicy, CacheKeyContext } from "./core/task-definition.ts";
 export type { Futurable, FuturableArgs, MapArgs } from "./core/types.ts";
 export {
   DaskflowError,

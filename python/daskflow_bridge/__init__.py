@@ -5,6 +5,7 @@ listed below it (shipping/ and transfer/ import nothing of the package):
 - worker/: inside each Dask worker: the plugin, ``run_task``, a task's client service
 - session/: the bridge protocol's requests on a Dask Client (the bridge process; a worker, for a task's own client)
 - limits/: concurrency limits on the scheduler's semaphores (a session's slots)
+- results/: persisted task results through fsspec (written on the workers; probed, looked up and read by a session)
 - collections/: collection plans into Dask graphs (where a session runs); Bag partition tasks (on the workers)
 - sidecar/: a worker's Node sidecar processes and their pool
 - shipping/: shipped code on a worker host

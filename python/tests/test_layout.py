@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "daskflow_bridge"
 # Top to bottom; each may import only the ones after it.
-LAYERS = ["bridge", "worker", "session", "limits", "collections", "sidecar", "shipping", "transfer"]
+LAYERS = ["bridge", "worker", "session", "limits", "results", "collections", "sidecar", "shipping", "transfer"]
 
 
 def imported_subpackages(path: Path) -> set[str]:

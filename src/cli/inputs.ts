@@ -14,6 +14,7 @@ export const REQUIREMENTS = join(PYTHON_SOURCES, "requirements.lock");
 /** Opt-in extras for features that need more than Dask (`--with NAME`). */
 export const EXTRAS: Record<string, { lock: string; what: string }> = {
   dataframe: { lock: join(PYTHON_SOURCES, "requirements-dataframe.lock"), what: "pandas and pyarrow, for DataFrame" },
+  s3: { lock: join(PYTHON_SOURCES, "requirements-s3.lock"), what: "s3fs, for s3:// result storage" },
 };
 
 export function checkExtras(names: string[]): string[] {

@@ -16,7 +16,7 @@ import { CliError, run, tail } from "./run.ts";
 import { readStamp, writeStamp } from "./stamp.ts";
 import { CORE_DISTRIBUTIONS, EXTRA_DISTRIBUTIONS, describe, installedVersions } from "./versions.ts";
 
-export const usage = `npx daskflow setup [--python PATH] [--with dataframe]
+export const usage = `npx daskflow setup [--python PATH] [--with dataframe,s3]
   Creates or updates ${ENV_DIR} at the project root (the nearest folder with a package.json) with the pinned
   distributed, dask, bokeh, msgpack and the daskflow bridge. A second run returns at once when nothing changed.
   --python PATH   base interpreter (>= 3.10); default DASKFLOW_PYTHON, else the one used before, else python3

@@ -3,7 +3,7 @@ import { run } from "./run.ts";
 
 /** What a daskflow environment holds: Dask, its dashboard, the wire format, and the bridge. */
 export const CORE_DISTRIBUTIONS = ["distributed", "dask", "bokeh", "msgpack", "daskflow-bridge"];
-export const EXTRA_DISTRIBUTIONS: Record<string, string[]> = { dataframe: ["pandas", "pyarrow"] };
+export const EXTRA_DISTRIBUTIONS: Record<string, string[]> = { dataframe: ["pandas", "pyarrow"], s3: ["s3fs"] };
 
 const PROBE = `import json, sys, sysconfig, importlib.metadata as m
 def version(name):

@@ -17,6 +17,7 @@ import { watchFlowRun } from "./progress/index.ts";
 import { RunFutures } from "./run-futures.ts";
 import { type RunObserver, historyOff, observing } from "./observer.ts";
 import { ConcurrentTaskRunner } from "../runners/concurrent.ts";
+import { beginDurable, findResume, retryFlow } from "../results/flow-run.ts";
 import type { TaskRunner } from "./task-runner.ts";
 import { fireFlowHooks } from "../hooks/fire.ts";
 import type { HookedFlow } from "../hooks/types.ts";
@@ -29,6 +30,9 @@ export interface Flow<A extends unknown[], R> {
   readonly flowName: string;
   readonly options: Readonly<FlowOptions>;
   withOptions(options: FlowOptions): Flow<A, R>;
+  /** A new run with the parameters of run `flowRunId` (or "last"), reusing its persisted task runs whose inputs and
+   * source are unchanged (docs/durable-runs.md). */
+  resume(flowRunId: string): Promise<Awaited<R>>;
 }
 
 const WORKER_IMPORT = Symbol.for("daskflow.workerImport");
@@ -64,11 +68,12 @@ export function flow<A extends unknown[], R>(
 function makeFlow<A extends unknown[], R>(name: string, options: FlowOptions, fn: (...args: A) => R): Flow<A, R> {
   const returnState = (...args: A) =>
     runFlow(name, options, fn as (...a: unknown[]) => unknown, args, made) as Promise<State<Awaited<R>>>;
-  const call = async (...args: A): Promise<Awaited<R>> => {
-    const state = await returnState(...args);
+  const finish = async (running: Promise<State<Awaited<R>>>): Promise<Awaited<R>> => {
+    const state = await running;
     if (state.type === StateType.COMPLETED) return state.data as Awaited<R>;
     throw new FlowRunError(`Flow run of '${name}' finished in state ${formatState(state)}`, state, { cause: state.error });
   };
+  const call = (...args: A) => finish(returnState(...args));
   const made: Flow<A, R> = Object.assign(call, {
     returnState,
     flowName: name,
@@ -77,11 +82,12 @@ function makeFlow<A extends unknown[], R>(name: string, options: FlowOptions, fn
       const merged = { ...options, ...validateFlowOptions(`${name}.withOptions()`, more) };
       return makeFlow(merged.name ?? name, merged, fn);
     },
+    resume: (flowRunId: string) => finish(runFlow(name, options, fn as (...a: unknown[]) => unknown, [], made, flowRunId) as Promise<State<Awaited<R>>>),
   });
   return made;
 }
 
-async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown[]) => unknown, args: unknown[], self: HookedFlow): Promise<State<unknown>> {
+async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown[]) => unknown, args: unknown[], self: HookedFlow, resumeId?: string): Promise<State<unknown>> {
   if (isWorkerImport()) {
     // A Dask worker imported the module that calls this flow at top level: never run it there.
     const site = definitionSite("flow");
@@ -91,10 +97,13 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   const parent = currentScope();
   const runner: TaskRunner = (options.taskRunner ?? new ConcurrentTaskRunner()).duplicate();
   const futures = new RunFutures();
+  const topLevel = !parent && !inWorkerProcess();
+  const resume = await findResume(name, options, runner, resumeId, topLevel);
+  if (resume) args = resume.parameters;
   // A nested flow run records when its parent does; the parent's sink already records logs.
   const observer = parent ? observing.observer : await historyObserver();
   const scope: RunScope = {
-    flowRun: { id: newRunId(), name: flowRunName(), flowName: name, parameters: args },
+    flowRun: { id: newRunId(), name: flowRunName(), flowName: name, parameters: args, ...(resume ? { resumedFrom: resume.resumedFrom } : {}) },
     runner,
     futures,
     sink: parent?.sink ?? (observer ? observer.recordLogs(consoleSink) : consoleSink),
@@ -103,20 +112,25 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
   if (parent?.schedulerAddress) scope.schedulerAddress = parent.schedulerAddress;
   const log = scopeLogger(scope);
   observer?.flowStarted(scope.flowRun!, runner, { ...(parent?.flowRun && { flowRunId: parent.flowRun.id }), ...(parent?.taskRun && { taskRunId: parent.taskRun.id }) });
-  log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'`);
+  const durable = await beginDurable(options, scope as RunScope & { runner: TaskRunner }, resume, topLevel);
+  log.info(`Beginning flow run '${scope.flowRun!.name}' for flow '${name}'${resume ? ` (resuming flow run ${resume.resumedFrom})` : ""}`);
   const feedback = parent || inWorkerProcess() ? undefined : watchFlowRun(scope, options.progress);
   let state: State<unknown> = Running();
   await fireFlowHooks(self, options, scope.flowRun!, state, scope);
-  try {
-    // The timeout bounds the whole run: resolving the futures it returns too.
-    const timedOut = () => cancelOpen(futures, log, `at the flow's timeout of ${options.timeoutSeconds}s`);
-    state = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))).then(resolveReturn), options.timeoutSeconds, name, timedOut);
-  } catch (raw) {
-    const error = raw instanceof Error ? raw : new Error(String(raw));
-    if (error instanceof CrashedRunError) state = Crashed(error);
-    else if (error instanceof TaskTimeoutError) state = Failed(error, { name: "TimedOut" });
-    else state = Failed(error, { message: `Flow run encountered an exception. ${error.name}: ${error.message}` });
+  for (;;) {
+    try {
+      // The timeout bounds the whole run: resolving the futures it returns too.
+      const timedOut = () => cancelOpen(futures, log, `at the flow's timeout of ${options.timeoutSeconds}s`);
+      state = await withTimeout(Promise.resolve(runInScope(scope, () => fn(...args))).then(resolveReturn), options.timeoutSeconds, name, timedOut);
+    } catch (raw) {
+      const error = raw instanceof Error ? raw : new Error(String(raw));
+      if (error instanceof CrashedRunError) state = Crashed(error);
+      else if (error instanceof TaskTimeoutError) state = Failed(error, { name: "TimedOut" });
+      else state = Failed(error, { message: `Flow run encountered an exception. ${error.name}: ${error.message}` });
+    }
+    if (!(await retryFlow(durable, options, state, log, () => settle(futures, log)))) break;
   }
+  await durable.settled();
   await settle(futures, log);
   feedback?.workDone();
   // The run's infrastructure failed under it: the run crashed, whatever its function made of that.

@@ -19,6 +19,14 @@ export interface FlowOptions extends FlowHookOptions {
   /** Show live progress of task runs on stderr when they run longer than about 2 s. Default true (see also
    * DASKFLOW_PROGRESS=0). */
   progress?: boolean;
+  /** Its tasks' default for persistResult. */
+  persistResult?: boolean;
+  /** Where persisted results go: a path every worker reaches, or an `s3://`, `gs://`, `az://` URL. Default
+   * `.daskflow/results` at the project root (or DASKFLOW_RESULT_STORAGE). */
+  resultStorage?: string;
+  /** Re-run the flow function this many times when a run fails; completed task runs are reused. Default 0. */
+  retries?: number;
+  retryDelaySeconds?: number;
 }
 
 export interface CallOptions {
@@ -59,6 +67,15 @@ const runner: Check = (v) =>
     ? undefined
     : `must be a task runner such as new ConcurrentTaskRunner() or new DaskTaskRunner(), got ${show(v)}`;
 
+const POLICIES = ["inputs", "taskSource", "flowParameters", "runId", "none"];
+const cachePolicy: Check = (v) => {
+  const list: unknown[] = Array.isArray(v) ? v : [v];
+  const bad = list.find((p) => typeof p !== "string" || !POLICIES.includes(p));
+  if (list.length === 0 || bad !== undefined) return `must be one of ${POLICIES.map((p) => `"${p}"`).join(", ")} or an array of them (["inputs", "taskSource"]), got ${show(v)}`;
+  if (list.length > 1 && list.includes("none")) return `cannot combine "none" with other policies, got ${show(v)}`;
+  return undefined;
+};
+
 const TASK: Record<keyof TaskOptions, Check> = {
   name: nonEmptyString,
   description: anyString,
@@ -68,6 +85,11 @@ const TASK: Record<keyof TaskOptions, Check> = {
   timeoutSeconds: positiveNumber,
   tags: stringList,
   ...HOOKS,
+  persistResult: boolean,
+  cachePolicy: cachePolicy,
+  cacheKeyFn: (v) => (typeof v === "function" ? undefined : `must be a function (args, context) => string, got ${show(v)}`),
+  cacheExpirationSeconds: positiveNumber,
+  refreshCache: boolean,
 };
 const FLOW: Record<keyof FlowOptions, Check> = {
   name: nonEmptyString,
@@ -76,6 +98,10 @@ const FLOW: Record<keyof FlowOptions, Check> = {
   timeoutSeconds: positiveNumber,
   progress: boolean,
   ...HOOKS,
+  persistResult: boolean,
+  resultStorage: nonEmptyString,
+  retries: nonNegativeInt,
+  retryDelaySeconds: nonNegativeNumber,
 };
 const CALL: Record<keyof CallOptions, Check> = {
   waitFor: array,

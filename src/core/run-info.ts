@@ -9,7 +9,7 @@ export interface FlowRunInfo {
   readonly name: string;
   readonly flowName: string;
   readonly parameters: readonly unknown[];
-  /** The flow run this one resumed (durable runs), if any. */
+  /** The flow run this one resumes (`myFlow.resume(id)`, DASKFLOW_RESUME). */
   readonly resumedFrom?: string;
 }
 

@@ -30,6 +30,12 @@ export interface State<R = unknown> {
    * states in its return value (those with their `path` in it, e.g. `result.items[2]`).
    */
   readonly failures?: readonly FailedPart[];
+  /** A task run whose result was persisted or looked up: its key in the result storage (docs/durable-runs.md). */
+  readonly cacheKey?: string;
+  /** True when the value came from the result storage (the state is named "Cached"). */
+  readonly cacheHit?: boolean;
+  /** Where the persisted value is. */
+  readonly resultLocation?: string;
   /**
    * A completed state's value (loaded from the cluster when it lives there). A failed, crashed or cancelled state
    * (and a task that never ran, NotReady) throws its error, or returns it with `raiseOnFailure: false`. A state

@@ -20,6 +20,24 @@ export interface TaskOptions extends TaskHookOptions {
   /** Fail an attempt that runs longer than this. */
   timeoutSeconds?: number;
   tags?: readonly string[];
+  /** Write each completed run's value to the flow's result storage (docs/durable-runs.md). Default: the flow's. */
+  persistResult?: boolean;
+  /** What a cached run's key is made of; any cache option implies persistResult. */
+  cachePolicy?: CachePolicy | readonly CachePolicy[];
+  /** A key of your own from the arguments (futures appear as their cache keys); joined with the task's identity. */
+  cacheKeyFn?: (args: readonly unknown[], context: CacheKeyContext) => string;
+  /** A cached value is used for this long after it was written. Default: forever. */
+  cacheExpirationSeconds?: number;
+  /** Run and overwrite the cached value instead of reading it. */
+  refreshCache?: boolean;
+}
+
+export type CachePolicy = "inputs" | "taskSource" | "flowParameters" | "runId" | "none";
+
+export interface CacheKeyContext {
+  taskName: string;
+  flowRunId: string | undefined;
+  parameters: readonly unknown[];
 }
 
 export interface TaskDefinition {

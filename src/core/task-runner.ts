@@ -6,6 +6,7 @@
 import type { FlowRunInfo, TaskRunInfo } from "./run-info.ts";
 import type { FutureOwner, TaskFuture } from "./future.ts";
 import type { TaskDefinition } from "./task-definition.ts";
+import type { PersistSpec } from "../results/storage.ts";
 
 /** Dask annotations applied with `annotate(...)`; other runners ignore them. */
 export interface Annotations {
@@ -26,6 +27,8 @@ export interface TaskSubmission<R = unknown> {
   readonly flowRun: FlowRunInfo | undefined;
   /** The future handed to the user; the runner reports state transitions to it. */
   readonly future: TaskFuture<R>;
+  /** Where the worker that computes it writes its result (src/results/); runners that run tasks elsewhere pass it on. */
+  readonly persist?: PersistSpec;
 }
 
 export interface TaskRunner extends FutureOwner {

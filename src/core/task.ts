@@ -17,6 +17,7 @@ import type { FuturableArgs, MapArgs, Result } from "./types.ts";
 import { resolveFutures, collectUpstreams, notReadyFor, upstreamRun } from "./upstream.ts";
 import { isAllowFailure, isUnmapped } from "./wrappers.ts";
 import { noteHookedTask } from "../hooks/fire.ts";
+import { dispatch } from "../results/durable.ts";
 
 export interface TaskCall<A extends unknown[], R> {
   /** Sends one run to the flow's task runner; returns its future at once. */
@@ -129,7 +130,7 @@ function submission(def: TaskDefinition, args: readonly unknown[], call: CallOpt
 function submitOne(def: TaskDefinition, args: readonly unknown[], call: CallOptions): TaskFuture<unknown> {
   const scope = runScope(def, "submit");
   const s = submission(def, args, call, scope);
-  scope.runner.submit(s);
+  dispatch(scope, [s], false);
   scope.futures?.add(s.future);
   return s.future;
 }
@@ -158,7 +159,7 @@ function mapRows(def: TaskDefinition, rows: unknown[][], call: CallOptions): Tas
   const futures: TaskFuture<unknown>[] = [];
   for (let start = 0; start < rows.length; start += size) {
     const batch = rows.slice(start, start + size).map((row) => submission(def, row, call, scope));
-    scope.runner.submitBatch!(batch);
+    dispatch(scope, batch, true);
     for (const s of batch) {
       scope.futures?.add(s.future);
       futures.push(s.future);

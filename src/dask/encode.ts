@@ -66,7 +66,10 @@ export function encodeSpec(def: TaskDefinition): Buffer {
         `Task '${def.name}' was defined inside a function${def.definedAt ? ` (${def.definedAt})` : ""}, so a Dask worker importing its module would never define it. Define it with task(...) at the top level of a module (export const ${def.name} = task(...)) and submit that.`,
       );
     }
-    const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options: withoutHooks(def.options) };
+    // Hooks stay with the module's own task definition, and a cacheKeyFn runs in the flow process
+    // (src/results/keys.ts): functions cannot cross.
+    const { cacheKeyFn: _keyFn, ...options } = withoutHooks(def.options);
+    const payload: TaskSpec = { id: def.id, moduleUrl: def.moduleUrl, name: def.name, options };
     spec = encodeValue(payload, `Task '${def.name}' options`);
     specCache.set(def, spec);
   }
@@ -162,6 +165,7 @@ export function encodeSubmission(s: TaskSubmission, key: string, refOf: (f: Task
   const payload = deps.item(s);
   const meta: SubmitTask["meta"] = { name: s.task.name, task_run_id: s.taskRun.id, task_run_name: s.taskRun.name, retries: s.task.options.retries ?? 0 };
   if (s.task.options.timeoutSeconds !== undefined) meta.timeout_seconds = s.task.options.timeoutSeconds;
+  if (s.persist) meta.persist = s.persist;
   return {
     task: { key, spec: encodeSpec(s.task), args: encodeArgs(payload, [s]), deps: deps.keys, annotations: daskAnnotations(s.annotations), meta },
     upstreams: deps.futures,
@@ -177,6 +181,7 @@ export function encodeBatch(submissions: readonly TaskSubmission[], key: string,
   const deps = new Dependencies(first.task.name, refOf);
   const batch = submissions.map((s) => ({ payload: deps.item(s), runId: s.taskRun.id, runName: s.taskRun.name }));
   const meta: SubmitTask["meta"] = { name: first.task.name, task_run_id: key, task_run_name: `${first.task.name} (batch of ${submissions.length})`, retries: 0 };
+  if (submissions.some((s) => s.persist)) meta.persist_items = submissions.map((s) => s.persist ?? null);
   return {
     task: { key, spec: encodeSpec(first.task), args: encodeArgs({ batch }, submissions), deps: deps.keys, annotations: daskAnnotations(first.annotations), meta },
     upstreams: deps.futures,

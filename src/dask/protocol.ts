@@ -4,6 +4,7 @@
  * length, then one MessagePack map with an `op` (src/transfer/framing.ts).
  */
 import type { SerializedError } from "../core/errors.ts";
+import type { PersistSpec } from "../results/storage.ts";
 import type { StateRecord } from "../core/state.ts";
 import type { CollectionKind } from "./collections/collection.ts";
 import type { ValueBytes } from "../transfer/value-bytes.ts";
@@ -22,6 +23,9 @@ export interface TaskMeta {
   task_run_name: string;
   retries: number;
   timeout_seconds?: number;
+  /** Where the worker writes the result (src/results/, python/daskflow_bridge/results/); a batch's per item. */
+  persist?: PersistSpec;
+  persist_items?: (PersistSpec | null)[];
 }
 
 export interface SubmitTask {
@@ -150,6 +154,8 @@ export type BridgeRequest =
   | { op: "workers"; id: number }
   /** The scheduler's state of each key (`no-worker`, `queued`, `processing`, …; null when it has none). */
   | { op: "task-states"; id: number; keys: string[] }
+  /** Persisted results (src/results/backend.ts, python/daskflow_bridge/results/store.py). */
+  | { op: "results"; id: number; action: "probe" | "lookup" | "read" | "put" | "get"; location: string; keys?: string[]; key?: string; path?: string; text?: string }
   // DaskClient (src/dask/client/): futures it makes are held by the bridge under keys the client chose.
   | { op: "call"; id: number; key: string; callable: string; args: unknown[]; kwargs: Record<string, unknown> }
   | { op: "scatter"; id: number; key: string; data: unknown }
@@ -285,7 +291,7 @@ export type SidecarMessage =
   | { op: "event"; data: WorkerEvent }
   /** The running task submits tasks of its own: its thread leaves the worker's pool so they can run meanwhile. */
   | { op: "secede" }
-  | { op: "done"; envelope: ValueBytes; event?: WorkerEvent }
+  | { op: "done"; envelope: ValueBytes; event?: WorkerEvent; persist?: (Uint8Array | null)[] }
   /** The running task's nested submits and client calls: a bridge request, served by its own worker. */
   | { op: "bridge"; message: BridgeRequest }
   | { op: "bag-done"; ok: true; data: ValueBytes | ValueBytes[] }

@@ -8,7 +8,7 @@ import { runTask } from "../core/engine.ts";
 import { CrashedRunError, TaskTimeoutError } from "../core/errors.ts";
 import { isFinal, type State, Crashed, Failed, StateType } from "../core/state.ts";
 import { loggingThreshold } from "../core/logger.ts";
-import { type BatchEnvelope, type Envelope, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
+import { type BatchEnvelope, type Envelope, encodeValue, decodeShape, decodeValue, decodeValueAsync, encodeResult, encodeValueParts, fillPlaceholders, recordToState, stateToRecord } from "../core/serialization.ts";
 import { stateError } from "../core/future.ts";
 import { notReadyFor } from "../core/upstream.ts";
 import { RunFutures } from "../core/run-futures.ts";
@@ -182,7 +182,20 @@ function finishBatch(send: Send, key: string, meta: TaskMeta, states: State<unkn
   if (engineRan) event.hooks = true;
   if (!(envelope instanceof ValueParts) && envelope.byteLength <= INLINE_BATCH_BYTES) event.envelope = envelope;
   else event.nbytes = envelope.byteLength;
-  send({ op: "done", envelope, event });
+  const persist = meta.persist_items ? persistedItems(meta.persist_items, items) : undefined;
+  send(persist ? { op: "done", envelope, event, persist } : { op: "done", envelope, event });
+}
+
+/** A batch's items to persist, each in its own envelope (its worker writes them: python/daskflow_bridge/results/). */
+function persistedItems(specs: readonly unknown[], items: Envelope[]): (Uint8Array | null)[] {
+  return items.map((item, i) => {
+    if (!specs[i] || item.state.type !== StateType.COMPLETED) return null;
+    try {
+      return encodeValue(item, "a persisted result");
+    } catch {
+      return null; // the batch's own envelope reports what cannot be encoded
+    }
+  });
 }
 
 export function failRun(request: RunRequest, error: Error, send: Send): void {

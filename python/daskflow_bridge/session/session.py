@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from .. import collections
 from ..limits import Slots
+from ..results import store as results_store
 from ..shipping import DaskflowCodePlugin
 from ..transfer import protocol as P
 from . import client_ops
@@ -109,6 +110,8 @@ class Session(TaskOps):
                     self._spawn(self._request(rid, self._workers()))
                 elif op == P.OP_TASK_STATES:
                     self._spawn(self._request(rid, client_ops.task_states(self._client(), msg.get("keys") or [])))
+                elif op == P.OP_RESULTS:
+                    self._spawn(self._request(rid, results_store.handle(self._client(), msg)))
                 elif op in CLIENT_OPS:
                     self._client_op(op, rid, msg)
                 elif op == P.OP_COLLECTION:

@@ -18,6 +18,7 @@ OP_RELEASE = "release"
 OP_CANCEL = "cancel"
 OP_WORKERS = "workers"
 OP_TASK_STATES = "task-states"
+OP_RESULTS = "results"  # persisted results: probe, lookup, read (results/store.py)
 OP_CLOSE = "close"
 OP_CALL = "call"  # DaskClient: submit a Python callable by import path, held under the client's key
 OP_SCATTER = "scatter"  # DaskClient: data onto the cluster, held under the client's key

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import Any
 
+from ..results.store import persist_done
 from ..sidecar.pool import SidecarPool, get_pool
 from ..sidecar.process import Sidecar, SidecarError
 from ..transfer.large_value import LargeValue, wrap
@@ -158,6 +159,8 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
                 raise ProtocolError(f"sidecar 'done' without a binary envelope for task {key!r}")
             if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
                 log_event(msg["event"])
+            if meta.get("persist") or meta.get("persist_items"):  # this worker writes what it computed
+                persist_done(meta, env, msg.get("persist"), context.get("worker_address", ""), log_event)
             return wrap(env)  # a large one as a LargeValue: no copy when Dask receives it elsewhere
         else:
             raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
