@@ -19,6 +19,7 @@ const EXPECTED: Record<string, RegExp | null> = {
   "dataframe.ts": /Prefect's dataframe flow: \{"x":3,"y":6\}/,
   "history.ts": /task runs by state: \{"FAILED":1,"COMPLETED":5\}\nfailed task run: parse-\w+ \(RangeError: record 4 is malformed\)\n.*warning: 1 record\(s\) skipped/,
   "hooks-and-limits.ts": /at most [12] 'db' queries ran at once \(limit 2\): true\nthe untagged report ran before the queries were done: true.*\nthe flow's onCompletion hook ran 1 time\(s\)/,
+  "durable.ts": /first run: Failed.*\nresumed run: total 21, links run again: 3 of 6, reused: 3\nsquares: 4 Completed, 9 Completed, 16 Completed \| next run: 4 Cached, 9 Cached, 16 Cached/,
   "existing-scheduler.ts": /still running after both runs \(the runner never shut them down\): true/,
   "invoices.ts": /invoice total: 144\.95 EUR \(a Money: true\)/,
   "main.ts": /sum of squares 1\.\.10 = 385/,

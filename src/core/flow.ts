@@ -144,6 +144,7 @@ async function runFlow(name: string, options: FlowOptions, fn: (...args: unknown
     if (state.type === StateType.COMPLETED) state = Crashed(error);
   }
   feedback?.end();
+  if (topLevel) durable.forgetDefaultRecords(state);
   // Whatever ended the run (its function, a timeout, its runner's infrastructure failing): the hooks of that state.
   await fireFlowHooks(self, options, scope.flowRun!, state, scope);
   log.info(`Finished in state ${formatState(state)}`);

@@ -72,11 +72,12 @@ export class TaskFuture<R> {
   [setFutureState](state: State<R>): void {
     if (isFinal(this.#state)) return;
     this.#state = state;
-    observing.observer?.taskState(this, state);
     if (isFinal(state)) {
       for (const listener of this.#listeners) listener(state);
       this.#listeners = [];
     }
+    // After the listeners: the first of them may add where a persisted result is (src/results/durable.ts).
+    observing.observer?.taskState(this, state);
   }
 
   /** @internal Called once with the final state. */

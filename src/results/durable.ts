@@ -6,6 +6,7 @@
  * (python/daskflow_bridge/results/); for in-process runners this process is the worker and writes here.
  * A run that uses none of it goes straight to the runner (nothing on the hot path).
  */
+import { rm } from "node:fs/promises";
 import { fireHooks } from "../hooks/fire.ts";
 import { type RunScope, runInScope, scopeLog } from "../core/context.ts";
 import { setFutureState, isTaskFuture, type TaskFuture } from "../core/future.ts";
@@ -17,7 +18,7 @@ import { isAllowFailure } from "../core/wrappers.ts";
 import { ValueParts } from "../transfer/value-bytes.ts";
 import { Backend, isDaskRunner } from "./backend.ts";
 import { type KeyContext, RESUME_POLICY, canonical, computeKey, isCached, persists, policiesOf } from "./keys.ts";
-import { type PersistSpec, RECORD_SUFFIX, sha256, writeLocal } from "./storage.ts";
+import { type PersistSpec, RECORD_SUFFIX, isRemote, sha256, writeLocal } from "./storage.ts";
 
 export interface DurableSettings {
   persistDefault: boolean | undefined;
@@ -71,6 +72,9 @@ export class DurableRun {
   #autoOff = false;
   #chain: Promise<void> = Promise.resolve();
   readonly #writes = new Set<Promise<void>>();
+  /** Keys persisted only because of the LocalCluster default, and keys persisted because a task asked. */
+  readonly #defaultKeys = new Set<string>();
+  readonly #askedKeys = new Set<string>();
   #paramsDigest: string | { unhashable: string } | undefined;
   attempt = 1;
   reused = 0;
@@ -211,6 +215,7 @@ export class DurableRun {
       if (hit?.hit) {
         this.cachedCount++;
         const key = p.key!;
+        if (this.settings.persistAuto && !this.#asked(s.task)) this.#defaultKeys.add(key); // a resumed run's reuse
         scopeLog({ ...this.scope, taskRun: s.taskRun }, "info", `Finished in state Cached(): the result of an earlier run (key ${key.slice(0, 12)}…) is reused.`);
         // A small value's verified bytes are kept from the lookup (decoded only when needed); a large one is read again.
         const fromLookup = (hit as { bytes?: Uint8Array }).bytes;
@@ -268,6 +273,7 @@ export class DurableRun {
     }
     if (p.persist) {
       const persist = p.persist;
+      (this.#asked(s.task) ? this.#askedKeys : this.#defaultKeys).add(persist.key);
       // First listener on the future: the state a reader sees carries where its result is.
       future.onFinal((state) => {
         if (state.type !== StateType.COMPLETED) return;
@@ -308,6 +314,19 @@ export class DurableRun {
   nextAttempt(): void {
     this.attempt++;
     this.reused = 0;
+  }
+
+  /**
+   * After a top-level run that completed (its runner shut down, so its workers' writes are done): the records only the
+   * LocalCluster default wrote are there to resume a run that fails or dies, so a completed run removes them, in the
+   * background, instead of leaving one file per task run of every run on disk. Records a task asked for stay.
+   */
+  forgetDefaultRecords(state: State<unknown>): void {
+    if (state.type !== StateType.COMPLETED || !this.settings.persistAuto || isRemote(this.settings.location)) return;
+    const keys = [...this.#defaultKeys].filter((k) => !this.#askedKeys.has(k));
+    this.#defaultKeys.clear();
+    if (keys.length === 0) return;
+    void Promise.all(keys.map((key) => rm(this.#where(key), { force: true }).catch(() => undefined)));
   }
 
   /** Waits for what is being looked up and written here. */

@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import { flow, unmapped } from "../../src/index.ts";
 import { DaskTaskRunner } from "../../src/dask/index.ts";
 import { captureStderr, sleep, withLoggingLevel } from "../helpers.ts";
-import { Point, link, square, total } from "../results/fixtures/durable-tasks.ts";
+import { Point, chain, lastChain, link, square, total } from "../results/fixtures/durable-tasks.ts";
 import { fileCluster } from "./fixtures.ts";
 
 const cluster = fileCluster([{ nthreads: 2 }]);
@@ -88,4 +88,20 @@ test("on Dask, a flow retry reuses the task runs its first attempt completed, an
   assert.ok(value.keys.every((k) => k === undefined), "the retry sent none of the completed runs to Dask again");
   assert.deepEqual(value.values, xs.map((x) => x + 100));
   assert.match(output, /Attempt 2 of the flow reused 10 task run\(s\)/);
+});
+
+test("on Dask, a task run that failed leaves no record: resuming its run reruns it and what came after, with the right value", async () => {
+  const resultStorage = storage();
+  const flag = join(resultStorage, "fail");
+  writeFileSync(flag, "");
+  const c = chain.withOptions({ taskRunner: onCluster(), resultStorage });
+  const { value: first } = await captureStderr(() => c.returnState(6, 4, flag));
+  assert.equal(first.type, "FAILED");
+  assert.equal(await records(resultStorage, 3), 3, "links 1-3 persisted; the failed link 4 (and 5, 6, never run) not");
+  await sleep(300); // a wrongly written record of the failed link would show up by now
+  assert.equal(readdirSync(resultStorage).filter((f) => f.endsWith(".dfr")).length, 3);
+  rmSync(flag);
+  const { value: resumed } = await captureStderr(() => c.resume("last"));
+  assert.equal(resumed, 21);
+  assert.deepEqual(lastChain.map((f) => f.state.name), ["Cached", "Cached", "Cached", "Completed", "Completed", "Completed"]);
 });

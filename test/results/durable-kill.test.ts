@@ -1,5 +1,6 @@
 /** A flow process killed with SIGKILL mid-run is resumed from the shell (DASKFLOW_RESUME=last) with the defaults:
- * only the links whose results its LocalCluster's workers had not written run again. */
+ * only the links whose results its LocalCluster's workers had not written run again, and once it completes, the records
+ * the default wrote are gone. */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -58,4 +59,7 @@ test("kill -9 of the flow process, then DASKFLOW_RESUME=last: the new run has th
   const [, value, rerun] = /RESULT (\d+) RERUN (\d+)/.exec(resumed.output()) ?? [];
   assert.equal(Number(value), (30 * 31) / 2, "the earlier run's parameter (30 links), not CHAIN_LINKS");
   assert.equal(Number(rerun), 30 - persisted);
+  // The records the default wrote were there to resume it; once a run completed, they are removed.
+  for (let i = 0; i < 50 && records() > 0; i++) await sleep(100);
+  assert.equal(records(), 0, "a completed run leaves no default records behind");
 });

@@ -160,7 +160,10 @@ def _run_once(sc: Sidecar, key, spec, args, deps, meta, context, attempt, timeou
             if msg.get("event") is not None:  # the final state event rides on `done`: one pipe write less per task
                 log_event(msg["event"])
             if meta.get("persist") or meta.get("persist_items"):  # this worker writes what it computed
-                persist_done(meta, env, msg.get("persist"), context.get("worker_address", ""), log_event)
+                state = (msg.get("event") or {}).get("state") or {}
+                # Only a completed run's value is a result: a failed one's envelope carries its error.
+                persist_done(meta, env if state.get("type") == "COMPLETED" else None, msg.get("persist"),
+                             context.get("worker_address", ""), log_event)
             return wrap(env)  # a large one as a LargeValue: no copy when Dask receives it elsewhere
         else:
             raise ProtocolError(f"unexpected message {op!r} from the Node sidecar while running {key!r}")
