@@ -126,3 +126,24 @@ test("a running flow run is in the history while it runs: its state, its running
   const [run] = (await history.flowRuns({ flowName: "history-live" })).items;
   assert.equal(run?.state, "COMPLETED");
 });
+
+const cachedDouble = task({ cachePolicy: "inputs" }, (x: number) => x * 2);
+
+test("a persisted task run's record has its cache key and result location; a hit in the next run is marked a cache hit", async () => {
+  const resultStorage = join(dir, "results");
+  const run = flow({ name: "history-cache", resultStorage }, async (x: number) => cachedDouble.submit(x).result());
+  const ids: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await run(21), 42);
+    const [latest] = (await history.flowRuns({ flowName: "history-cache", limit: 1 })).items;
+    ids.push(latest!.id);
+  }
+  const [first, second] = await Promise.all(ids.map(async (id) => (await history.taskRuns({ flowRunId: id })).items[0]!));
+  assert.equal(first!.stateName, "Completed");
+  assert.match(first!.cacheKey ?? "", /^[0-9a-f]{16,}/);
+  assert.ok(first!.resultLocation?.startsWith(resultStorage), first!.resultLocation);
+  assert.notEqual(first!.cacheHit, true);
+  assert.equal(second!.stateName, "Cached");
+  assert.equal(second!.cacheHit, true);
+  assert.equal(second!.cacheKey, first!.cacheKey);
+});
