@@ -42,5 +42,10 @@ export function withoutSqliteWarning<T>(load: () => T): T {
 
 /** `node:sqlite`, loaded without printing Node's ExperimentalWarning about it (synchronous, as `require`). */
 export function loadSqlite(): typeof Sqlite {
-  return withoutSqliteWarning(() => process.getBuiltinModule("node:sqlite"));
+  // getBuiltinModule is itself from Node 22.3 / 20.16; node:sqlite from 22.5. Older: undefined, or no function.
+  const sqlite = withoutSqliteWarning<typeof Sqlite | undefined>(() => (process.getBuiltinModule as typeof process.getBuiltinModule | undefined)?.("node:sqlite"));
+  if (!sqlite) {
+    throw new Error(`SQLite through node:sqlite needs Node.js 22.13 or newer; this is Node ${process.version}. Run on Node 22.13+ (daskflow's supported releases), or set DASKFLOW_HISTORY_URL=postgres://… for the run history.`);
+  }
+  return sqlite;
 }
