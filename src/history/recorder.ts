@@ -84,6 +84,9 @@ function errorText(error: Error | undefined): string | undefined {
 }
 
 /** Optional fields another part of daskflow may put on a final state (result caching): read defensively. */
+/** A task run's log label, as runLabel() makes it: "Task run 'add-3f2'". */
+const TASK_RUN_LABEL = /^Task run '(.*)'$/;
+
 function cacheFields(state: State<unknown>): Pick<TaskRunRecord, "cacheKey" | "cacheHit" | "resultLocation"> {
   const s = state as { cacheKey?: unknown; cacheHit?: unknown; resultLocation?: unknown };
   const out: Pick<TaskRunRecord, "cacheKey" | "cacheHit" | "resultLocation"> = {};
@@ -219,7 +222,11 @@ export class Recorder implements RunObserver {
     const flowRunId = record.flowRunId ?? (record.taskRunId ? this.#taskFlow.get(record.taskRunId)?.record.id : undefined);
     if (!flowRunId) return;
     const row: Omit<LogRecordRow, "id"> = { flowRunId, level: record.level, timestamp: record.timestamp, message: clip(record.message, 20_000) };
-    if (record.taskRunId) row.taskRunId = record.taskRunId;
+    if (record.taskRunId) {
+      row.taskRunId = record.taskRunId;
+      const name = TASK_RUN_LABEL.exec(record.run)?.[1];
+      if (name !== undefined) row.taskRunName = name;
+    }
     if (record.worker) row.worker = record.worker;
     this.#logs.push(row);
     this.#schedule();

@@ -39,6 +39,8 @@ const MIGRATIONS: Array<(d: Dialect) => string[]> = [
     // A task run's lines are found through its flow run's (a random task run id would scatter index writes too).
     `CREATE INDEX logs_flow ON logs (flow_run_id, id)`,
   ],
+  // 2: a task run's log line carries its task run's name, so a page of lines names its runs without a join.
+  () => [`ALTER TABLE logs ADD COLUMN task_run_name TEXT`],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -41,7 +41,7 @@ const FLOW_COLS = ["id", "name", "flow_name", "parameters", "state", "state_name
   "cluster_address", "dashboard_link", "resumed_from", "parent_flow_run_id", "parent_task_run_id", "task_counts", "updated_at"];
 const TASK_COLS = ["id", "flow_run_id", "name", "task_name", "seq", "created", "dask_key", "worker", "state", "state_name", "states",
   "start_time", "end_time", "attempts", "upstream", "cache_key", "cache_hit", "result_location", "error", "updated_at"];
-const LOG_COLS = ["flow_run_id", "task_run_id", "level", "timestamp", "message", "worker"];
+const LOG_COLS = ["flow_run_id", "task_run_id", "level", "timestamp", "message", "worker", "task_run_name"];
 const LEVEL_NAMES = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<number, LogRecordRow["level"]>;
 /** Rows per INSERT statement: well under both databases' limits on parameters. */
 const CHUNK = 400;
@@ -102,7 +102,7 @@ export class SqlHistoryStore {
     const statements = [
       ...upsert("flow_runs", FLOW_COLS, (batch.flowRuns ?? []).map(flowRow), ["id"]),
       ...upsert("task_runs", TASK_COLS, (batch.taskRuns ?? []).map(taskRow), ["flow_run_id", "seq"]),
-      ...insert("logs", LOG_COLS, (batch.logs ?? []).map((l) => [l.flowRunId, nul(l.taskRunId), LEVELS[l.level], l.timestamp, l.message, nul(l.worker)])),
+      ...insert("logs", LOG_COLS, (batch.logs ?? []).map((l) => [l.flowRunId, nul(l.taskRunId), LEVELS[l.level], l.timestamp, l.message, nul(l.worker), nul(l.taskRunName)])),
     ];
     if (statements.length === 0) return;
     await this.db.transaction(async (tx) => {
@@ -261,6 +261,6 @@ function toTaskRun(r: Row): TaskRunRecord {
 function toLog(r: Row): LogRecordRow {
   return {
     id: Number(r.id), flowRunId: String(r.flow_run_id), taskRunId: str(r.task_run_id), level: LEVEL_NAMES[Number(r.level)] ?? "info",
-    timestamp: Number(r.timestamp), message: String(r.message), worker: str(r.worker),
+    timestamp: Number(r.timestamp), message: String(r.message), worker: str(r.worker), taskRunName: str(r.task_run_name),
   };
 }

@@ -79,6 +79,8 @@ export interface LogRecordRow {
   id: number;
   flowRunId: string;
   taskRunId?: string | undefined;
+  /** The task run's name, e.g. "add-3f2" (lines of a task run). */
+  taskRunName?: string | undefined;
   level: "debug" | "info" | "warning" | "error" | "critical";
   timestamp: number;
   message: string;

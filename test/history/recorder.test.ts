@@ -71,6 +71,7 @@ test("a finished flow run is in the history when flow() returns, with its task r
   assert.ok(logs.some((l) => l.message === "parent starting" && l.taskRunId === undefined));
   const warned = logs.find((l) => l.message === "flaky got 5");
   assert.equal(warned?.taskRunId, flakyRun.id);
+  assert.equal(warned?.taskRunName, flakyRun.name, "a task run's line names it");
   assert.equal(warned?.level, "warning");
   assert.ok(logs.some((l) => /^Finished in state Completed/.test(l.message)));
   assert.deepEqual((await history.logs({ flowRunId: run.id, level: "warning" })).items.every((l) => l.level !== "info"), true);

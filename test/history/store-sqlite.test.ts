@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { historyLocation, openHistory } from "../../src/history/index.ts";
+import { SCHEMA_VERSION, VERSION_TABLE, migrationsFrom } from "../../src/history/schema.ts";
+import { loadSqlite } from "../../src/core/node-warnings.ts";
 import { storeCases } from "./store-cases.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "daskflow-history-"));
@@ -40,4 +42,24 @@ test("reopening keeps the data and the schema version; a store from a newer dask
   await b.db.run("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)");
   await b.close();
   await assert.rejects(openHistory({ url }), /schema version 999, newer than this daskflow/);
+});
+
+test("a store of schema version 1 is brought forward on open: its lines kept, new lines name their task run", async () => {
+  const url = join(dir, "v1.db");
+  const { DatabaseSync } = loadSqlite();
+  const old = new DatabaseSync(url);
+  for (const statement of [VERSION_TABLE, ...migrationsFrom(0, "sqlite")[0]!.statements]) old.exec(statement);
+  old.exec("INSERT INTO schema_version (version, applied_at) VALUES (1, 0)");
+  old.exec("INSERT INTO logs (flow_run_id, task_run_id, level, timestamp, message) VALUES ('f', 't', 20, 1, 'from version 1')");
+  old.close();
+  const store = await openHistory({ url });
+  try {
+    const versions = await store.db.all("SELECT version FROM schema_version ORDER BY version");
+    assert.deepEqual(versions.map((r) => Number(r.version)), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    await store.write({ logs: [{ flowRunId: "f", taskRunId: "t", taskRunName: "add-3f2", level: "info", timestamp: 2, message: "new" }] });
+    const lines = (await store.logs({ flowRunId: "f" })).items;
+    assert.deepEqual(lines.map((l) => [l.message, l.taskRunName]), [["from version 1", undefined], ["new", "add-3f2"]]);
+  } finally {
+    await store.close();
+  }
 });

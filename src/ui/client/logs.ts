@@ -90,6 +90,6 @@ function line(l: LogRecordRow): HTMLElement {
   return h("div", { class: `log ${l.level}`, "data-log": String(l.id) },
     h("span", { class: "log-time" }, clock(l.timestamp)),
     h("span", { class: "log-level" }, l.level.toUpperCase()),
-    h("span", { class: "log-src" }, l.taskRunId ? "task" : "flow"),
+    h("span", { class: "log-src" }, l.taskRunId ? (l.taskRunName ?? "task") : "flow"),
     h("span", { class: "log-msg" }, l.message));
 }
