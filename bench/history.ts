@@ -13,13 +13,13 @@
  *
  * Each round with history on records into a fresh SQLite file in a temp folder (removed at the end).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { flow, openHistory, type FlowRunRecord } from "daskflow";
 import { DaskTaskRunner } from "daskflow/dask";
 import { inc } from "./dask-tasks.ts";
-import { best, median } from "./stats.ts";
+import { best, cpuOf, median } from "./stats.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -38,29 +38,7 @@ const cpu = () => {
 };
 /** CPU seconds of this process and every descendant (bridge, scheduler, workers, sidecars): steadier than wall
  * time on a shared machine, and what bounds throughput when every process shares the same two cores. */
-function treeCpu(): number {
-  const info = new Map<number, { ppid: number; cpu: number }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      info.set(Number(entry), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = cpu();
-  const visit = (pid: number) => {
-    for (const [child, p] of info) {
-      if (p.ppid !== pid) continue;
-      total += p.cpu;
-      visit(child);
-    }
-  };
-  visit(process.pid);
-  return total;
-}
+const treeCpu = () => cpuOf([process.pid]);
 const setHistory = (on: boolean) => (process.env.DASKFLOW_HISTORY = on ? "on" : "off");
 
 const workFlow = flow({ name: "bench-history-work", taskRunner: new DaskTaskRunner({ clusterKwargs: CLUSTER_KWARGS }) }, async (n: number) => {

@@ -20,7 +20,7 @@ import { DaskTaskRunner } from "daskflow/dask";
 import { MultiHostCluster } from "../test/multihost/cluster.ts";
 import { netnsUnavailable } from "../test/multihost/netns.ts";
 import { inc } from "./dask-tasks.ts";
-import { best, median } from "./stats.ts";
+import { best, cpuOf, median } from "./stats.ts";
 import { runJsonChild } from "./child.ts";
 
 process.env.DASKFLOW_LOGGING_LEVEL ??= "WARNING";
@@ -29,31 +29,6 @@ const PYTHON = process.env.DASKFLOW_PYTHON ?? join(HERE, "..", ".venv", "bin", "
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_TASKS ?? 2000);
 const WARMUP = 20;
-
-/** CPU seconds (user + system) so far of `roots` and all their descendants, from /proc. */
-function cpuOf(roots: number[]): number {
-  const procs = new Map<number, { ppid: number; cpu: number }>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      procs.set(Number(entry), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  const seen = new Set<number>();
-  const visit = (pid: number) => {
-    if (seen.has(pid)) return;
-    seen.add(pid);
-    total += procs.get(pid)?.cpu ?? 0;
-    for (const [child, p] of procs) if (p.ppid === pid) visit(child);
-  };
-  roots.forEach(visit);
-  return total;
-}
 
 /** This process's own CPU seconds plus its bridge child's (the daskflow side's client). */
 function flowSideCpu(): number {
